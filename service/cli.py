@@ -1,0 +1,312 @@
+"""`matter-registry`: run, migrate, load demo data, manage users and tokens, export the OpenAPI schema.
+
+Every failure prints one clear line to stderr and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from service.core import migrate as migrations
+from service.core.audit import Actor
+from service.core.db import connect
+from service.core.embedded import start_embedded, stop_embedded
+from service.core.settings import Settings, load_settings
+
+
+class CliError(Exception):
+    pass
+
+
+CLI_ACTOR = Actor(actor_type="system", actor_id=None, actor_name=f"cli:{getpass.getuser()}")
+
+
+def _database_url(settings: Settings, *, start: bool = True) -> str:
+    if settings.database_url:
+        return settings.database_url
+    if not start:
+        raise CliError("no DATABASE_URL set and the embedded PostgreSQL is not to be started here")
+    try:
+        return start_embedded(settings.data_dir / "pg")
+    except Exception as exc:  # the embedded server's own errors are many; one line is enough
+        raise CliError(f"could not start the embedded PostgreSQL in {settings.data_dir / 'pg'}: {exc}") from exc
+
+
+async def _connect(url: str) -> asyncpg.Connection:
+    try:
+        return await connect(url)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise CliError(f"cannot reach PostgreSQL ({_redact(url)}): {exc}") from exc
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+async def _with_conn(settings: Settings, fn: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
+    conn = await _connect(_database_url(settings))
+    try:
+        return await fn(conn)
+    finally:
+        await conn.close()
+
+
+async def _in_transaction(settings: Settings, fn: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
+    async def run(conn: asyncpg.Connection) -> Any:
+        async with conn.transaction():
+            return await fn(conn)
+
+    return await _with_conn(settings, run)
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> None:
+    async def run(conn: asyncpg.Connection) -> list[str]:
+        try:
+            return await migrations.migrate(conn, settings.migrations_dir)
+        except migrations.MigrationError as exc:
+            raise CliError(str(exc)) from exc
+
+    applied = asyncio.run(_with_conn(settings, run))
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "; schema is current"))
+
+
+def _credentials_file(settings: Settings) -> Path:
+    return settings.data_dir / "demo-credentials.txt"
+
+
+def cmd_load_demo(settings: Settings, _args: argparse.Namespace) -> None:
+    from service.demo.loader import describe, load
+
+    async def run(conn: asyncpg.Connection) -> Any:
+        behind = await migrations.pending(conn, settings.migrations_dir)
+        if behind:
+            raise CliError("schema is behind; run `matter-registry migrate` first")
+        return await load(conn, pepper=settings.token_pepper)
+
+    creds = asyncio.run(_with_conn(settings, run))
+    if creds is None:
+        print(f"demo data already loaded; the credentials were shown at first load (kept in "
+              f"{_credentials_file(settings)} for the embedded database)")
+        return
+    text = describe(creds)
+    if not settings.database_url:
+        path = _credentials_file(settings)
+        path.write_text(text + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    print(text)
+
+
+def _check_ready(settings: Settings) -> str:
+    url = _database_url(settings)
+
+    async def run(conn: asyncpg.Connection) -> None:
+        try:
+            behind = await migrations.pending(conn, settings.migrations_dir)
+        except migrations.MigrationError as exc:
+            raise CliError(str(exc)) from exc
+        if behind:
+            raise CliError(f"schema is behind by {len(behind)} migration(s) ({', '.join(behind)}); "
+                           "run `matter-registry migrate` first")
+
+    async def main() -> None:
+        conn = await _connect(url)
+        try:
+            await run(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(main())
+    return url
+
+
+def _serve(settings: Settings, url: str, *, host: str, port: int, workers: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    # the workers read their settings from the environment: hand them the server we resolved
+    os.environ["DATABASE_URL"] = url
+    print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/schema)", flush=True)
+    Granian(
+        target="service.app:create_app", factory=True, address=host, port=port, interface=Interfaces.ASGI,
+        workers=workers, log_access=False, respawn_failed_workers=True,
+    ).serve()
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    url = _check_ready(settings)
+    _serve(settings, url, host=args.host or settings.host, port=args.port or settings.port, workers=args.workers)
+
+
+def cmd_dev(settings: Settings, args: argparse.Namespace) -> None:
+    """Everything a newcomer needs: database, schema, demo data, server."""
+    os.environ.setdefault("MR_DEV", "1")
+    settings = load_settings()
+    embedded = f"embedded, data in {settings.data_dir / 'pg'}"
+    where = _redact(settings.database_url) if settings.database_url else embedded
+    print(f"PostgreSQL: {where}", flush=True)
+    cmd_migrate(settings, args)
+    cmd_load_demo(settings, args)
+    cmd_serve(settings, args)
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
+    from service.identity import service
+    from service.identity.schemas import RoleGrant, UserCreate
+
+    password = args.password or os.environ.get("MR_NEW_PASSWORD") or getpass.getpass("password: ")
+
+    async def run(conn: asyncpg.Connection) -> str:
+        user = await service.create_user(conn, actor=CLI_ACTOR, data=_build(UserCreate, username=args.username,
+                                         display_name=args.display_name or args.username, password=password))
+        if args.role:
+            await service.grant_role(conn, actor=CLI_ACTOR, data=_build(
+                RoleGrant, principal_type="user", principal_id=user.id, role=args.role,
+                jurisdiction_code=args.jurisdiction))
+        return f"created user {user.username} (id {user.id})" + (f" as {args.role} @ {args.jurisdiction}"
+                                                                 if args.role else "")
+
+    print(asyncio.run(_in_transaction(settings, run)))
+
+
+def cmd_create_token(settings: Settings, args: argparse.Namespace) -> None:
+    from service.core.errors import NotFound
+    from service.identity import service
+    from service.identity.schemas import ClientCreate, RoleGrant, TokenCreate
+
+    async def run(conn: asyncpg.Connection) -> str:
+        try:
+            client = await service.get_client(conn, name=args.client)
+        except NotFound:
+            client = await service.create_client(conn, actor=CLI_ACTOR, data=_build(
+                ClientCreate, name=args.client, organisation=args.organisation or args.client,
+                organisation_level=args.level, jurisdiction_code=args.jurisdiction))
+        held = await service.list_roles(conn, principal_type="client", principal_id=client.id)
+        if not any(r.role == args.role and r.jurisdiction_code == args.jurisdiction and r.revoked_at is None
+                   for r in held):
+            await service.grant_role(conn, actor=CLI_ACTOR, data=_build(
+                RoleGrant, principal_type="client", principal_id=client.id, role=args.role,
+                jurisdiction_code=args.jurisdiction))
+        issued = await service.issue_token(conn, actor=CLI_ACTOR, pepper=settings.token_pepper, client_id=client.id,
+                                           data=_build(TokenCreate, label=args.label, expires_in_days=args.days))
+        return (f"token {issued.id} for client {client.name} ({args.role} @ {args.jurisdiction}); "
+                f"shown once, keep it safe:\n{issued.token}")
+
+    print(asyncio.run(_in_transaction(settings, run)))
+
+
+def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> None:
+    from service.identity import service
+
+    async def run(conn: asyncpg.Connection) -> str:
+        token = await service.revoke_token(conn, actor=CLI_ACTOR, token_id=args.id)
+        return f"token {token.id} ({token.prefix}…) revoked at {token.revoked_at}"
+
+    print(asyncio.run(_in_transaction(settings, run)))
+
+
+def cmd_export_openapi(settings: Settings, args: argparse.Namespace) -> None:
+    from service.app import create_app
+
+    schema = create_app(settings).openapi_schema.to_schema()
+    text = json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if args.path == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.path).write_text(text, encoding="utf-8")
+        print(f"wrote {args.path}")
+
+
+def cmd_db_stop(settings: Settings, _args: argparse.Namespace) -> None:
+    stopped = stop_embedded(settings.data_dir / "pg")
+    print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+
+
+def _build(cls: Any, **fields: Any) -> Any:
+    """Validate CLI input with the same models the API uses."""
+    import msgspec
+
+    try:
+        return msgspec.convert(fields, cls)
+    except msgspec.ValidationError as exc:
+        raise CliError(f"invalid input: {exc}") from exc
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="matter-registry", description="Community matter-admission registry")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("serve", "dev"):
+        s = sub.add_parser(name, help="serve the API and web UI" if name == "serve" else
+                           "embedded database + migrations + demo data + server (what `make run` does)")
+        s.add_argument("--workers", type=int, default=1)
+        s.add_argument("--host")
+        s.add_argument("--port", type=int)
+    sub.add_parser("migrate", help="apply pending migrations")
+    sub.add_parser("load-demo", help="load the demo county, users and tokens (once)")
+    s = sub.add_parser("create-user", help="create a web user, optionally with a role")
+    s.add_argument("--username", required=True)
+    s.add_argument("--display-name")
+    s.add_argument("--password", help="better: MR_NEW_PASSWORD in the environment, or the prompt")
+    s.add_argument("--role")
+    s.add_argument("--jurisdiction")
+    s = sub.add_parser("create-token", help="issue an API token for a client with a role at a jurisdiction")
+    s.add_argument("--client", required=True, help="client name (created if new)")
+    s.add_argument("--organisation")
+    s.add_argument("--level", default="county", help="the organisation's level (county, street, ...)")
+    s.add_argument("--role", required=True)
+    s.add_argument("--jurisdiction", required=True)
+    s.add_argument("--label", default="")
+    s.add_argument("--days", type=int, default=365)
+    s = sub.add_parser("revoke-token", help="revoke a token by id")
+    s.add_argument("--id", type=int, required=True)
+    s = sub.add_parser("export-openapi", help="write the OpenAPI schema")
+    s.add_argument("path", nargs="?", default="openapi/openapi.json")
+    sub.add_parser("db-stop", help="stop the embedded PostgreSQL")
+    return p
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
+    "serve": cmd_serve, "dev": cmd_dev, "migrate": cmd_migrate, "load-demo": cmd_load_demo,
+    "create-user": cmd_create_user, "create-token": cmd_create_token, "revoke-token": cmd_revoke_token,
+    "export-openapi": cmd_export_openapi, "db-stop": cmd_db_stop,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](load_settings(), args)
+    except CliError as exc:
+        print(f"matter-registry {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from service.core.errors import ServiceError
+
+        if isinstance(exc, ServiceError):
+            print(f"matter-registry {args.command}: {exc.detail}", file=sys.stderr)
+            return 1
+        if isinstance(exc, asyncpg.PostgresError | OSError):
+            print(f"matter-registry {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Writing the audit trail.
+
+A change of state writes its event on the request's connection, inside the request's transaction:
+if the change rolls back, so does its event. A refusal (401, 403, 404 from the guard, a rule
+violation) is evidence: it is written on its own connection and committed at once, so the
+request's rollback cannot erase it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any, NoReturn
+
+import asyncpg
+import msgspec
+from litestar.connection import ASGIConnection
+
+from service.core.auth import Identity, identity_of
+from service.core.errors import Forbidden, NotFound, ServiceError, Unauthorized
+
+log = logging.getLogger(__name__)
+
+_INSERT = """
+insert into audit_event (actor_type, actor_id, actor_name, role, request_id, client_addr, action,
+                         subject_type, subject_id, jurisdiction_code, jurisdiction_path, outcome,
+                         status_code, digest, detail)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, (select path from jurisdiction where code = $10), $11,
+        $12, $13, $14)
+returning id
+"""
+
+SECRET_KEYS = frozenset({"password", "password_hash", "token", "token_hash", "secret", "new_password"})
+
+
+class Actor(msgspec.Struct, frozen=True):
+    """Who acts and from where: taken from the request, or `system` for background work."""
+
+    actor_type: str
+    actor_id: str | None
+    actor_name: str | None
+    role: str | None = None
+    request_id: str | None = None
+    client_addr: str | None = None
+
+    @classmethod
+    def from_connection(cls, connection: ASGIConnection[Any, Any, Any, Any], role: str | None = None) -> Actor:
+        identity: Identity = identity_of(connection)
+        state = connection.scope.get("state", {})
+        client = connection.client
+        return cls(
+            actor_type=identity.kind, actor_id=str(identity.id) if identity.id is not None else None,
+            actor_name=identity.name if identity.kind != "anonymous" else None, role=role,
+            request_id=state.get("request_id"), client_addr=client.host if client else None,
+        )
+
+
+SYSTEM = Actor(actor_type="system", actor_id=None, actor_name="matter-registry")
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: ("***" if k in SECRET_KEYS else _scrub(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def digest(change: Any) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, UTF-8) of what changed."""
+    return hashlib.sha256(msgspec.json.encode(msgspec.to_builtins(change), order="sorted")).hexdigest()
+
+
+async def record(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: str | None = None,
+    jurisdiction: str | None = None,
+    outcome: str = "ok",
+    status_code: int | None = None,
+    change: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> int:
+    change_builtins = _scrub(msgspec.to_builtins(change)) if change is not None else None
+    body = _scrub(detail or {})
+    if change_builtins is not None:
+        body = {**body, "change": change_builtins}
+    event_id: int = await conn.fetchval(
+        _INSERT, actor.actor_type, actor.actor_id, actor.actor_name, actor.role, actor.request_id,
+        actor.client_addr, action, subject_type, subject_id, jurisdiction, outcome, status_code,
+        digest(change_builtins) if change_builtins is not None else None, body,
+    )
+    return event_id
+
+
+async def record_apart(pool: asyncpg.Pool, **kwargs: Any) -> None:
+    """Record on a connection of its own, committed now, whatever becomes of the request."""
+    try:
+        async with pool.acquire(timeout=5) as conn:
+            await record(conn, **kwargs)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        log.exception("could not write audit event for %s", kwargs.get("action"))
+
+
+async def refuse(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    *,
+    status: int,
+    action: str,
+    subject_type: str,
+    reason: str,
+    subject_id: str | None = None,
+    jurisdiction: str | None = None,
+) -> NoReturn:
+    """Raise the problem for a refusal; the error handler records it apart (see core/errors.py)."""
+    error: ServiceError
+    if status == 401:
+        error = Unauthorized(f"未认证或令牌无效 (authentication failed: {reason})")
+    elif status == 404:
+        error = NotFound(f"未找到 (not found{': ' + subject_id if subject_id else ''})")
+    else:
+        error = Forbidden(f"无权执行此操作 (forbidden: {reason})")
+    error.audit = RefusalRecord(action=action, subject_type=subject_type, subject_id=subject_id,
+                                jurisdiction=jurisdiction, reason=reason)
+    raise error
+
+
+def refusal_task(connection: ASGIConnection[Any, Any, Any, Any], error: ServiceError, status: int) -> Any:
+    """A background task that records a refused request on its own connection."""
+    from litestar.background_tasks import BackgroundTask
+
+    pool = getattr(connection.app.state, "pool", None)
+    if pool is None:
+        return None
+    spec = error.audit if isinstance(error.audit, RefusalRecord) else None
+    if spec is None:
+        handler = connection.scope.get("route_handler")
+        name = getattr(handler, "operation_id", None) or getattr(handler, "name", None) or connection.url.path
+        spec = RefusalRecord(action=str(name), subject_type=str((getattr(handler, "opt", {}) or {}).get(
+            "subject_type", "request")), subject_id=None, jurisdiction=connection.scope.get("state", {}).get(
+            "domain"), reason=error.detail)
+    outcome = "denied" if status in (401, 403, 404) else "refused"
+    detail: dict[str, Any] = {"reason": spec.reason, "path": connection.url.path, "method": connection.scope.get(
+        "method")}
+    if error.rule:
+        detail["rule"] = error.rule
+    if error.invalid_params:
+        detail["invalid_params"] = msgspec.to_builtins(error.invalid_params)
+    return BackgroundTask(
+        record_apart, pool, actor=Actor.from_connection(connection), action=spec.action,
+        subject_type=spec.subject_type, subject_id=spec.subject_id, jurisdiction=spec.jurisdiction,
+        outcome=outcome, status_code=status, detail=detail,
+    )
+
+
+class RefusalRecord(msgspec.Struct, frozen=True):
+    action: str
+    subject_type: str
+    subject_id: str | None
+    jurisdiction: str | None
+    reason: str

@@ -1,0 +1,196 @@
+"""Authorization: one pycasbin enforcer per process, one guard that performs every check.
+
+Who holds which role where lives in `role_assignment`; the enforcer is loaded from it at start
+and kept current through LISTEN/NOTIFY (core/changes.py). A role held at a jurisdiction covers
+its whole subtree: `allowed()` asks the enforcer for the target and for each ancestor in which
+the subject holds any role, nearest first, so a decision is usually one enforcer call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import casbin
+import msgspec
+from casbin import persist
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from service.core.tree import SEQ_OVERLAP, JurisdictionTree
+
+log = logging.getLogger(__name__)
+
+ROLES = ("department", "street_office", "county_reviewer", "org_department", "community", "supervisor", "admin")
+
+
+class _PolicyFile(persist.Adapter):  # type: ignore[misc]
+    """Loads the base role permissions from policy.csv; role assignments come from PostgreSQL."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def load_policy(self, model: Any) -> None:
+        for line in self._path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                persist.load_policy_line(line, model)
+
+
+_ASSIGNMENTS = """
+select id, principal_type || ':' || principal_id as subject, role, jurisdiction_code, revoked_at is null as active,
+       change_seq
+from role_assignment where change_seq > $1 order by change_seq
+"""
+
+
+class Authorizer:
+    def __init__(self, policies_dir: Path, tree: JurisdictionTree) -> None:
+        self.tree = tree
+        # FastEnforcer indexes the role permissions by (object, action): positions 2 and 3
+        self.enforcer = casbin.FastEnforcer(
+            str(policies_dir / "model.conf"), _PolicyFile(policies_dir / "policy.csv"), cache_key_order=[2, 3]
+        )
+        self.enforcer.enable_log = False
+        # subject -> {jurisdiction: {roles}}, the same assignments the enforcer holds
+        self.held: dict[str, dict[str, set[str]]] = {}
+        self._by_id: dict[int, tuple[str, str, str]] = {}
+        self.last_seq = 0
+
+    async def refresh(self, conn: asyncpg.Connection) -> int:
+        rows = await conn.fetch(_ASSIGNMENTS, max(0, self.last_seq - SEQ_OVERLAP))
+        added: list[list[str]] = []
+        for r in rows:
+            rule = (r["subject"], r["role"], r["jurisdiction_code"])
+            known = r["id"] in self._by_id
+            if r["active"] and not known:
+                self._by_id[r["id"]] = rule
+                self.held.setdefault(rule[0], {}).setdefault(rule[2], set()).add(rule[1])
+                added.append(list(rule))
+            elif not r["active"] and known:
+                del self._by_id[r["id"]]
+                self._forget(rule)
+            self.last_seq = max(self.last_seq, r["change_seq"])
+        if added:
+            fresh = [a for a in added if not self.enforcer.has_named_grouping_policy("g", *a)]
+            self.enforcer.add_named_grouping_policies("g", fresh)
+        return len(rows)
+
+    def _forget(self, rule: tuple[str, str, str]) -> None:
+        subject, role, dom = rule
+        if any(v == rule for v in self._by_id.values()):
+            return  # another active assignment grants the same thing
+        roles = self.held.get(subject, {}).get(dom)
+        if roles is not None:
+            roles.discard(role)
+            if not roles:
+                del self.held[subject][dom]
+        self.enforcer.remove_named_grouping_policy("g", subject, role, dom)
+
+    def allowed(self, subject: str, obj: str, act: str, domain: str) -> bool:
+        held = self.held.get(subject)
+        if not held:
+            return False
+        return any(dom in held and self.enforcer.enforce(subject, dom, obj, act) for dom in self.tree.chain(domain))
+
+    def domains_allowing(self, subject: str, obj: str, act: str) -> list[str]:
+        """Every jurisdiction at which the subject may do `act` on `obj` (its subtree included)."""
+        held = self.held.get(subject, {})
+        return sorted(d for d in held if self.enforcer.enforce(subject, d, obj, act))
+
+    def roles_of(self, subject: str) -> dict[str, set[str]]:
+        return self.held.get(subject, {})
+
+
+class Permission(msgspec.Struct, frozen=True):
+    """Declared on a route handler as opt={"permission": Permission(...)}.
+
+    `domain` resolves the jurisdiction the request acts on (or several, all of which must be
+    covered, e.g. a node and its new parent); None means "anywhere the subject holds
+    the permission" (listings then filter to those jurisdictions; bodies naming targets are checked
+    by the service with `Authorizer.allowed`).
+    """
+
+    obj: str
+    act: str
+    domain: Callable[[ASGIConnection[Any, Any, Any, Any]], Awaitable[str | list[str] | None]] | None = None
+    # when the subject may not act, answer 404 rather than 403 so existence does not leak
+    hide: bool = False
+
+
+def body_domain(field: str) -> Callable[[ASGIConnection[Any, Any, Any, Any]], Awaitable[str | None]]:
+    """The jurisdiction named by a field of the JSON body (None when the body cannot be read)."""
+
+    async def resolve(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+        try:
+            body = await connection.json()  # type: ignore[attr-defined]
+        except Exception:  # a malformed body is answered by the body's own validation
+            return None
+        code = body.get(field) if isinstance(body, dict) else None
+        return code if isinstance(code, str) else None
+
+    return resolve
+
+
+def path_domain(param: str) -> Callable[[ASGIConnection[Any, Any, Any, Any]], Awaitable[str | None]]:
+    async def resolve(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+        return str(connection.path_params[param])
+
+    return resolve
+
+
+def _library_route(handler: BaseRouteHandler) -> bool:
+    """Litestar's own routes: the OpenAPI documents and /metrics."""
+    fn = getattr(handler, "fn", None)
+    return getattr(fn, "__module__", "").startswith("litestar.")
+
+
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The one guard. Every non-public route carries it (installed by the core plugin)."""
+    from service.core.audit import refuse
+    from service.core.auth import identity_of
+
+    permission: Permission | None = handler.opt.get("permission")
+    if permission is None:
+        if handler.opt.get("public") or _library_route(handler):
+            return
+        if handler.opt.get("authenticated"):
+            if identity_of(connection).kind == "anonymous":
+                await refuse(connection, status=401, action="route.authenticated", subject_type="route",
+                             reason="not authenticated")
+            return
+        # fail closed: a route that declares neither a permission nor public=True is nobody's
+        log.error("route %s declares no permission; refusing", connection.url.path)
+        await refuse(connection, status=403, action="route.undeclared", subject_type="route",
+                     reason="route declares no permission")
+    identity = identity_of(connection)
+    if identity.kind == "anonymous":
+        await refuse(connection, status=401, action=f"{permission.obj}.{permission.act}",
+                     subject_type=permission.obj, reason="not authenticated")
+    authorizer: Authorizer = connection.app.state.authorizer
+    if permission.domain is None:
+        if authorizer.domains_allowing(identity.subject, permission.obj, permission.act):
+            return
+        await refuse(connection, status=403, action=f"{permission.obj}.{permission.act}",
+                     subject_type=permission.obj, reason="role does not grant this action")
+    resolved = await permission.domain(connection)
+    if resolved is None:
+        # the target could not be read (a malformed body): the body's own validation will answer,
+        # provided the subject may do this somewhere at all
+        if authorizer.domains_allowing(identity.subject, permission.obj, permission.act):
+            return
+        await refuse(connection, status=403, action=f"{permission.obj}.{permission.act}",
+                     subject_type=permission.obj, reason="role does not grant this action")
+    domains = [resolved] if isinstance(resolved, str) or resolved is None else list(resolved)
+    for domain in domains:
+        if domain is not None and authorizer.tree.get(domain) is None:
+            await refuse(connection, status=404, action=f"{permission.obj}.{permission.act}",
+                         subject_type=permission.obj, subject_id=domain, reason="unknown jurisdiction")
+        if domain is None or not authorizer.allowed(identity.subject, permission.obj, permission.act, domain):
+            await refuse(connection, status=404 if permission.hide else 403,
+                         action=f"{permission.obj}.{permission.act}", subject_type=permission.obj,
+                         jurisdiction=domain, reason="role does not cover this jurisdiction")
+    connection.scope.setdefault("state", {})["domain"] = domains[0]

@@ -1,0 +1,73 @@
+"""The PostgreSQL pool (one per process, built in the lifespan) and the request's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from service.core.errors import ServiceUnavailable
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb", encoder=lambda v: msgspec.json.encode(v).decode(), decoder=msgspec.json.decode,
+        schema="pg_catalog",
+    )
+    await conn.set_type_codec(
+        "json", encoder=lambda v: msgspec.json.encode(v).decode(), decoder=msgspec.json.decode,
+        schema="pg_catalog",
+    )
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """A single connection with the same codecs as the pool's (CLI, listeners, tests)."""
+    conn = await asyncpg.connect(url, timeout=10, server_settings={"timezone": "UTC"})
+    await _init_connection(conn)
+    return conn
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=_init_connection,
+        command_timeout=30, server_settings={"application_name": "matter-registry", "timezone": "UTC"},
+    )
+    assert pool is not None
+    return pool
+
+
+# how a handler asks for the request's connection: `db: DB`
+DB = NamedDependency[asyncpg.Connection]
+
+
+def pool_from(state: State) -> asyncpg.Pool:
+    pool: asyncpg.Pool = state.pool
+    return pool
+
+
+async def provide_connection(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
+    """The request owns the transaction: commit when the handler returns, roll back if it raises.
+
+    Services never commit; they receive this connection.
+    """
+    pool = pool_from(state)
+    try:
+        conn: Any = await pool.acquire(timeout=5)
+    except (OSError, asyncpg.PostgresConnectionError, TimeoutError) as exc:
+        raise ServiceUnavailable("数据库暂时不可用 (database unavailable)") from exc
+    try:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            yield conn
+        except BaseException:
+            await tx.rollback()
+            raise
+        else:
+            await tx.commit()
+    finally:
+        await pool.release(conn)

@@ -1,0 +1,248 @@
+"""The service's errors and their one mapping to RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.exceptions import NotFoundException as LitestarNotFound
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://matter-registry.example.gov.cn/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class InvalidParam(msgspec.Struct, omit_defaults=True):
+    name: str
+    reason: str
+    rule: str | None = None
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    invalid_params: list[InvalidParam] | None = None
+    rule: str | None = None
+    allowed_transitions: list[str] | None = None
+    extra: dict[str, Any] | None = None
+
+
+class ServiceError(Exception):
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        invalid_params: list[InvalidParam] | None = None,
+        rule: str | None = None,
+        allowed: list[str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.audit: Any = None  # a RefusalRecord when the raiser describes the refusal itself
+        self.invalid_params = invalid_params
+        self.rule = rule
+        self.allowed = allowed
+        self.extra = extra
+
+
+class NotFound(ServiceError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ServiceError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(Conflict):
+    slug, title = "invalid-transition", "Invalid state transition"
+
+
+class Forbidden(ServiceError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class Unauthorized(ServiceError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+
+class ValidationFailed(ServiceError):
+    status, slug, title = 422, "validation-failed", "Validation failed"
+
+    @classmethod
+    def field(cls, name: str, reason: str, *, rule: str | None = None) -> ValidationFailed:
+        return cls(reason, invalid_params=[InvalidParam(name=name, reason=reason, rule=rule)])
+
+
+class BadRequest(ServiceError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class RateLimited(ServiceError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+
+class ServiceUnavailable(ServiceError):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+def problem_response(
+    request: Request[Any, Any, Any], problem: Problem, background: Any = None
+) -> Response[Problem]:
+    problem.instance = problem.instance or request.url.path
+    problem.request_id = request.scope.get("state", {}).get("request_id")
+    headers = {"X-Request-ID": problem.request_id} if problem.request_id else {}
+    if problem.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="matter-registry"'
+    return Response(problem, status_code=problem.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers,
+                    background=background)
+
+
+def _service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Problem]:
+    from service.core.audit import refusal_task
+
+    # every refusal is evidence: recorded on its own connection after the request rolled back
+    audited = exc.audit is not None or exc.status in (401, 403, 409, 422, 429)
+    background = refusal_task(request, exc, exc.status) if audited else None
+    return problem_response(
+        request,
+        Problem(
+            type=PROBLEM_BASE + exc.slug, title=exc.title, status=exc.status, detail=exc.detail,
+            invalid_params=exc.invalid_params, rule=exc.rule, allowed_transitions=exc.allowed,
+            extra=exc.extra,
+        ),
+        background,
+    )
+
+
+_AT = re.compile(r"at `\$\.?([^`]*)`")
+_UNKNOWN = re.compile(r"unknown field `([^`]*)`")
+_MISSING = re.compile(r"missing required field `([^`]*)`")
+
+
+def _field_from_message(message: str, fallback: str) -> str:
+    """msgspec names the field in its message; lift it out so the client sees which one."""
+    for pattern in (_UNKNOWN, _MISSING):
+        m = pattern.search(message)
+        if m:
+            prefix = _AT.search(message)
+            return f"{prefix.group(1)}.{m.group(1)}" if prefix and prefix.group(1) else m.group(1)
+    m = _AT.search(message)
+    if m and m.group(1):
+        return m.group(1)
+    return fallback
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    params: list[InvalidParam] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if isinstance(item, dict):
+            message = str(item.get("message", ""))
+            key = str(item.get("key") or "body")
+            source = item.get("source")
+            name = _field_from_message(message, "body" if key == "data" else key)
+            if source in ("query", "path", "header", "cookie") and key != "data":
+                name = key
+            params.append(InvalidParam(name=name, reason=message))
+    detail = exc.detail or "Validation failed"
+    malformed = any("malformed" in p.reason.lower() for p in params) or "malformed" in detail.lower()
+    status, slug, title = (400, "malformed-body", "Malformed body") if malformed else (
+        422, "validation-failed", "Validation failed")
+    if not params and not malformed:
+        params.append(InvalidParam(name=_field_from_message(detail, "body"), reason=detail))
+    return problem_response(
+        request, Problem(type=PROBLEM_BASE + slug, title=title, status=status, detail=detail, invalid_params=params)
+    )
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    slugs = {400: "malformed-body", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+             413: "body-too-large", 429: "rate-limited", 503: "unavailable"}
+    slug = slugs.get(exc.status_code, f"http-{exc.status_code}")
+    return problem_response(
+        request,
+        Problem(type=PROBLEM_BASE + slug, title=slug.replace("-", " ").capitalize(), status=exc.status_code,
+                detail=exc.detail),
+    )
+
+
+def _postgres(request: Request[Any, Any, Any], exc: asyncpg.PostgresError) -> Response[Problem]:
+    if isinstance(exc, asyncpg.UniqueViolationError | asyncpg.ForeignKeyViolationError
+                  | asyncpg.ExclusionViolationError):
+        detail = getattr(exc, "detail", None) or str(exc)
+        return problem_response(
+            request, Problem(type=PROBLEM_BASE + "conflict", title="Conflict", status=409, detail=detail)
+        )
+    if isinstance(exc, asyncpg.SerializationError | asyncpg.DeadlockDetectedError
+                  | asyncpg.LockNotAvailableError):
+        return problem_response(
+            request, Problem(type=PROBLEM_BASE + "conflict", title="Conflict", status=409,
+                             detail="a concurrent change won; reload and retry")
+        )
+    if isinstance(exc, asyncpg.CheckViolationError | asyncpg.NotNullViolationError
+                  | asyncpg.StringDataRightTruncationError | asyncpg.DataError):
+        return problem_response(
+            request, Problem(type=PROBLEM_BASE + "validation-failed", title="Validation failed", status=422,
+                             detail=str(exc))
+        )
+    if isinstance(exc, asyncpg.CannotConnectNowError | asyncpg.ConnectionDoesNotExistError
+                  | asyncpg.AdminShutdownError):
+        return problem_response(
+            request, Problem(type=PROBLEM_BASE + "unavailable", title="Service unavailable", status=503,
+                             detail="数据库暂时不可用 (database unavailable)")
+        )
+    return _internal(request, exc)
+
+
+def _connection_lost(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    return problem_response(
+        request, Problem(type=PROBLEM_BASE + "unavailable", title="Service unavailable", status=503,
+                         detail="数据库暂时不可用 (database unavailable)")
+    )
+
+
+def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(
+        request,
+        Problem(type=PROBLEM_BASE + "internal", title="Internal error", status=HTTP_500_INTERNAL_SERVER_ERROR,
+                detail="内部错误，已记录 (internal error, logged)"),
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ServiceError: _service_error,
+    ValidationException: _validation,
+    NotAuthorizedException: _http,
+    PermissionDeniedException: _http,
+    LitestarNotFound: _http,
+    HTTPException: _http,
+    asyncpg.PostgresError: _postgres,
+    asyncpg.InterfaceError: _connection_lost,
+    ConnectionError: _connection_lost,
+    OSError: _connection_lost,
+    Exception: _internal,
+}

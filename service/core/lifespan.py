@@ -1,0 +1,85 @@
+"""What each process builds once: the pool, the jurisdiction tree, the enforcer, the listener."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from litestar import Litestar
+
+from service.core import migrate
+from service.core.auth import IdentityResolver
+from service.core.authz import Authorizer
+from service.core.changes import ChangeListener
+from service.core.db import create_pool
+from service.core.embedded import start_embedded
+from service.core.settings import Settings
+from service.core.tree import JurisdictionTree
+
+log = logging.getLogger(__name__)
+
+# Areas that keep something of their own for the life of the process register a starter here:
+# it receives the app once the core is up and returns an async stopper (or None).
+Starter = Callable[[Litestar], Awaitable[Callable[[], Awaitable[None]] | None]]
+STARTERS: list[Starter] = []
+
+
+class SchemaBehind(RuntimeError):
+    pass
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url or start_embedded(settings.data_dir / "pg")
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    url = database_url(settings)
+    pool = await create_pool(url, min_size=settings.pool_min, max_size=settings.pool_max)
+    stoppers: list[Callable[[], Awaitable[None]]] = []
+    listener: ChangeListener | None = None
+    try:
+        async with pool.acquire() as conn:
+            behind = await migrate.pending(conn, settings.migrations_dir)
+            if behind:
+                raise SchemaBehind(
+                    f"database schema is behind: {len(behind)} migration(s) not applied ({', '.join(behind)}); "
+                    "run `matter-registry migrate` first"
+                )
+            tree = JurisdictionTree()
+            await tree.refresh(conn)
+            authorizer = Authorizer(settings.policies_dir, tree)
+            await authorizer.refresh(conn)
+        identities = IdentityResolver(pool, settings.token_pepper)
+        app.state.update({
+            "pool": pool, "database_url": url, "tree": tree, "authorizer": authorizer, "identities": identities,
+        })
+        listener = ChangeListener(url, pool)
+        listener.on("jurisdictions", lambda p: _with_conn(p, tree.refresh))
+        listener.on("roles", lambda p: _with_conn(p, authorizer.refresh))
+        listener.on("jurisdictions", lambda p: _with_conn(p, authorizer.refresh))
+        listener.on("tokens", identities.on_change)
+        listener.on("users", identities.on_change)
+        app.state.listener = listener
+        for starter in STARTERS:
+            stop = await starter(app)
+            if stop is not None:
+                stoppers.append(stop)
+        await listener.start()
+        yield
+    finally:
+        for stop in reversed(stoppers):
+            with contextlib.suppress(Exception):
+                await stop()
+        if listener is not None:
+            await listener.stop()
+        await pool.close()
+
+
+async def _with_conn(pool: asyncpg.Pool, fn: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
+    async with pool.acquire() as conn:
+        return await fn(conn)

@@ -1,0 +1,96 @@
+"""Forward-only migrations: numbered plain-SQL files, applied under an advisory lock, checksummed.
+
+Our own runner (about 60 lines) rather than dbmate: it needs nothing but asyncpg, runs the same
+files in the tests and in production, and refuses an applied file that was edited afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import asyncpg
+
+LOCK_KEY = 0x4D52_4D49  # "MRMI": one key for every process of every deployment on this database
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class MigrationError(RuntimeError):
+    pass
+
+
+def migration_files(directory: Path) -> list[tuple[int, str, str, str]]:
+    """(version, filename, checksum, sql) for every migration file, in order."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        m = _NAME.match(path.name)
+        if not m:
+            raise MigrationError(f"migration file name not of the form NNNN_name.sql: {path.name}")
+        sql = path.read_text(encoding="utf-8")
+        found.append((int(m.group(1)), path.name, hashlib.sha256(sql.encode()).hexdigest(), sql))
+    versions = [v for v, *_ in found]
+    if len(set(versions)) != len(versions):
+        raise MigrationError("two migration files share a number")
+    return found
+
+
+_CREATE = """
+create table if not exists schema_migration (
+    version integer primary key,
+    filename text not null,
+    checksum text not null,
+    applied_at timestamptz not null default now()
+)"""
+
+
+async def _applied(conn: asyncpg.Connection) -> dict[int, tuple[str, str]]:
+    exists = await conn.fetchval("select to_regclass('schema_migration') is not null")
+    if not exists:
+        return {}
+    rows = await conn.fetch("select version, filename, checksum from schema_migration")
+    return {r["version"]: (r["filename"], r["checksum"]) for r in rows}
+
+
+def _check_edited(files: list[tuple[int, str, str, str]], applied: dict[int, tuple[str, str]]) -> None:
+    for version, name, checksum, _ in files:
+        if version in applied and applied[version][1] != checksum:
+            raise MigrationError(
+                f"migration {name} was edited after it was applied (checksum differs); "
+                "migrations are forward only: add a new file instead"
+            )
+
+
+async def pending(conn: asyncpg.Connection, directory: Path) -> list[str]:
+    """Names of files not yet applied; raises if an applied file was edited."""
+    files = migration_files(directory)
+    applied = await _applied(conn)
+    _check_edited(files, applied)
+    return [name for version, name, _, _ in files if version not in applied]
+
+
+async def migrate(conn: asyncpg.Connection, directory: Path) -> list[str]:
+    """Apply every pending file, each in its own transaction; return the names applied."""
+    files = migration_files(directory)
+    await conn.execute("select pg_advisory_lock($1)", LOCK_KEY)
+    try:
+        await conn.execute(_CREATE)
+        applied = await _applied(conn)
+        _check_edited(files, applied)
+        done = []
+        for version, name, checksum, sql in files:
+            if version in applied:
+                continue
+            try:
+                async with conn.transaction():
+                    await conn.execute(sql)
+                    await conn.execute(
+                        "insert into schema_migration (version, filename, checksum) values ($1, $2, $3)",
+                        version, name, checksum,
+                    )
+            except asyncpg.PostgresError as exc:
+                raise MigrationError(f"migration {name} failed and was rolled back: {exc}") from exc
+            done.append(name)
+        return done
+    finally:
+        await conn.execute("select pg_advisory_unlock($1)", LOCK_KEY)

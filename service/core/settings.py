@@ -1,0 +1,72 @@
+"""Settings, read from the environment once into a frozen object. Nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import msgspec
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str | None
+    """None means: start the embedded PostgreSQL in `data_dir`."""
+    data_dir: Path
+    host: str
+    port: int
+    secret_key: bytes
+    token_pepper: bytes
+    log_level: str
+    dev_mode: bool
+    pool_min: int
+    pool_max: int
+    max_body_bytes: int
+    session_max_age_s: int
+    login_max_failures: int
+    login_lockout_s: int
+    migrations_dir: Path
+    policies_dir: Path
+    audit_signing_key_file: Path | None
+    read_database_url: str | None
+
+
+def _key(raw: str | None, fallback_file: Path) -> bytes:
+    """A secret from the environment, or one generated once and kept beside the data (development)."""
+    if raw:
+        return raw.encode()
+    if fallback_file.exists():
+        return fallback_file.read_bytes().strip()
+    fallback_file.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32).encode()
+    fallback_file.write_bytes(value)
+    fallback_file.chmod(0o600)
+    return value
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    e = dict(os.environ) if env is None else env
+    data_dir = Path(e.get("MR_DATA_DIR", PROJECT_ROOT / ".data")).resolve()
+    signing = e.get("MR_AUDIT_SIGNING_KEY_FILE")
+    return Settings(
+        database_url=e.get("DATABASE_URL") or None,
+        read_database_url=e.get("READ_DATABASE_URL") or None,
+        data_dir=data_dir,
+        host=e.get("MR_HOST", "127.0.0.1"),
+        port=int(e.get("MR_PORT", "8000")),
+        secret_key=_key(e.get("MR_SECRET_KEY"), data_dir / "secret_key"),
+        token_pepper=_key(e.get("MR_TOKEN_PEPPER"), data_dir / "token_pepper"),
+        log_level=e.get("MR_LOG_LEVEL", "INFO").upper(),
+        dev_mode=e.get("MR_DEV", "0") == "1",
+        pool_min=int(e.get("MR_POOL_MIN", "2")),
+        pool_max=int(e.get("MR_POOL_MAX", "10")),
+        max_body_bytes=int(e.get("MR_MAX_BODY_BYTES", str(1_000_000))),
+        session_max_age_s=int(e.get("MR_SESSION_MAX_AGE", str(8 * 3600))),
+        login_max_failures=int(e.get("MR_LOGIN_MAX_FAILURES", "5")),
+        login_lockout_s=int(e.get("MR_LOGIN_LOCKOUT_SECONDS", str(15 * 60))),
+        migrations_dir=PROJECT_ROOT / "migrations",
+        policies_dir=PROJECT_ROOT / "policies",
+        audit_signing_key_file=Path(signing) if signing else None,
+    )

@@ -1,0 +1,68 @@
+"""The jurisdiction tree held in memory: ancestry answers for authorization and scoping.
+
+Loaded once in the lifespan and refreshed from rows whose change_seq moved (see core/changes.py).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+
+LEVELS = ("nation", "province", "city", "county", "street", "community")
+LEVEL_RANK = {level: i for i, level in enumerate(LEVELS)}
+# how many change_seq values to read again on each refresh, so a transaction that took its seq
+# earlier but committed later than another is not skipped
+SEQ_OVERLAP = 1000
+
+
+class Node(msgspec.Struct, frozen=True):
+    code: str
+    parent_code: str | None
+    level: str
+    name: str
+    population: int | None
+    path: str
+    county_code: str | None
+
+
+_LOAD = """
+select code, parent_code, level, name, population, path, county_code, change_seq
+from jurisdiction where change_seq > $1 order by change_seq
+"""
+
+
+class JurisdictionTree:
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.last_seq = 0
+
+    async def refresh(self, conn: asyncpg.Connection) -> int:
+        rows = await conn.fetch(_LOAD, max(0, self.last_seq - SEQ_OVERLAP))
+        for r in rows:
+            self.nodes[r["code"]] = Node(
+                code=r["code"], parent_code=r["parent_code"], level=r["level"], name=r["name"],
+                population=r["population"], path=r["path"], county_code=r["county_code"],
+            )
+            self.last_seq = max(self.last_seq, r["change_seq"])
+        return len(rows)
+
+    def get(self, code: str) -> Node | None:
+        return self.nodes.get(code)
+
+    def chain(self, code: str) -> list[str]:
+        """The code and every ancestor, nearest first; empty when the code is unknown."""
+        out: list[str] = []
+        node = self.nodes.get(code)
+        while node is not None:
+            out.append(node.code)
+            node = self.nodes.get(node.parent_code) if node.parent_code else None
+        return out
+
+    def is_within(self, code: str, ancestor: str) -> bool:
+        node = self.nodes.get(code)
+        anc = self.nodes.get(ancestor)
+        return node is not None and anc is not None and node.path.startswith(anc.path)
+
+    def county_of(self, code: str) -> str | None:
+        node = self.nodes.get(code)
+        return node.county_code if node else None

@@ -1,0 +1,180 @@
+"""Web users, API clients and their tokens, role assignments; signing in."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+
+import asyncpg
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from service.core import audit
+from service.core.audit import Actor
+from service.core.auth import hash_token, new_token
+from service.core.errors import Conflict, NotFound, ValidationFailed
+from service.identity import queries
+from service.identity.schemas import (
+    ClientCreate,
+    ClientRead,
+    RoleAssignmentRead,
+    RoleGrant,
+    TokenCreate,
+    TokenIssued,
+    TokenRead,
+    UserCreate,
+    UserRead,
+)
+
+# argon2id with the library's defaults (RFC 9106 low-memory profile)
+hasher = PasswordHasher()
+# verified against when the username is unknown, so timing does not reveal which usernames exist
+_DUMMY_HASH = hasher.hash("not-a-real-password")
+
+
+async def create_user(conn: asyncpg.Connection, *, actor: Actor, data: UserCreate) -> UserRead:
+    try:
+        row = await conn.fetchrow(queries.INSERT_USER, data.username, data.display_name,
+                                  hasher.hash(data.password), data.locale)
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"用户名 {data.username} 已存在 (username taken)") from exc
+    user = UserRead(**dict(row))
+    await audit.record(conn, actor=actor, action="user.create", subject_type="user", subject_id=str(user.id),
+                       change={"username": user.username, "display_name": user.display_name})
+    return user
+
+
+class LoginResult:
+    def __init__(self, *, user_id: int | None, reason: str | None, locked_until: datetime | None = None) -> None:
+        self.user_id = user_id
+        self.reason = reason
+        self.locked_until = locked_until
+
+
+async def check_login(
+    conn: asyncpg.Connection, *, username: str, password: str, max_failures: int, lockout_s: int
+) -> LoginResult:
+    """Verify a password; count failures and lock the account after `max_failures`.
+
+    The caller commits whatever this wrote, success or failure (failures must be kept).
+    """
+    row = await conn.fetchrow(queries.USER_FOR_LOGIN, username)
+    if row is None:
+        with contextlib.suppress(VerificationError):
+            hasher.verify(_DUMMY_HASH, password)
+        return LoginResult(user_id=None, reason="unknown user or wrong password")
+    if row["disabled_at"] is not None:
+        return LoginResult(user_id=None, reason="account disabled")
+    if row["locked_until"] is not None and row["locked_until"] > datetime.now(UTC):
+        return LoginResult(user_id=None, reason="account locked", locked_until=row["locked_until"])
+    try:
+        hasher.verify(row["password_hash"], password)
+    except (VerificationError, InvalidHashError):
+        failed = await conn.fetchrow(queries.LOGIN_FAILED, row["id"], max_failures, lockout_s)
+        locked = failed["locked_until"]
+        return LoginResult(user_id=None, reason="account locked" if locked else "unknown user or wrong password",
+                           locked_until=locked)
+    await conn.execute(queries.LOGIN_OK, row["id"])
+    if hasher.check_needs_rehash(row["password_hash"]):
+        await conn.execute(queries.SET_PASSWORD, row["id"], hasher.hash(password))
+    return LoginResult(user_id=row["id"], reason=None)
+
+
+async def create_client(conn: asyncpg.Connection, *, actor: Actor, data: ClientCreate) -> ClientRead:
+    if await conn.fetchval("select 1 from jurisdiction where code = $1", data.jurisdiction_code) is None:
+        raise ValidationFailed.field("jurisdiction_code", f"行政区划 {data.jurisdiction_code} 不存在 (unknown)")
+    try:
+        row = await conn.fetchrow(queries.INSERT_CLIENT, data.name, data.organisation, data.organisation_level,
+                                  data.jurisdiction_code, data.callback_url)
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"客户端名称 {data.name} 已存在 (client name taken)") from exc
+    client = ClientRead(**dict(row))
+    await audit.record(conn, actor=actor, action="client.create", subject_type="api_client",
+                       subject_id=str(client.id), jurisdiction=client.jurisdiction_code, change=client)
+    return client
+
+
+async def get_client(conn: asyncpg.Connection, *, client_id: int | None = None, name: str | None = None) -> ClientRead:
+    row = await (conn.fetchrow(queries.GET_CLIENT, client_id) if client_id is not None
+                 else conn.fetchrow(queries.GET_CLIENT_BY_NAME, name))
+    if row is None:
+        raise NotFound(f"客户端 {client_id or name} 不存在 (unknown client)")
+    return ClientRead(**dict(row))
+
+
+async def issue_token(
+    conn: asyncpg.Connection, *, actor: Actor, pepper: bytes, client_id: int, data: TokenCreate
+) -> TokenIssued:
+    client = await get_client(conn, client_id=client_id)
+    token = new_token()
+    row = await conn.fetchrow(queries.INSERT_TOKEN, client.id, hash_token(pepper, token), token[:10],
+                              data.label, data.expires_in_days)
+    await audit.record(conn, actor=actor, action="token.create", subject_type="api_token", subject_id=str(row["id"]),
+                       jurisdiction=client.jurisdiction_code,
+                       change={"client_id": client.id, "prefix": row["prefix"], "label": data.label,
+                               "expires_at": row["expires_at"].isoformat() if row["expires_at"] else None})
+    return TokenIssued(id=row["id"], client_id=client.id, token=token, prefix=row["prefix"],
+                       expires_at=row["expires_at"])
+
+
+async def list_tokens(conn: asyncpg.Connection, *, client_id: int) -> list[TokenRead]:
+    await get_client(conn, client_id=client_id)
+    return [TokenRead(**dict(r)) for r in await conn.fetch(queries.LIST_TOKENS, client_id)]
+
+
+async def token_jurisdiction(conn: asyncpg.Connection, *, token_id: int) -> str:
+    row = await conn.fetchrow(queries.TOKEN_CLIENT, token_id)
+    if row is None:
+        raise NotFound(f"令牌 {token_id} 不存在 (unknown token)")
+    return str(row["jurisdiction_code"])
+
+
+async def revoke_token(conn: asyncpg.Connection, *, actor: Actor, token_id: int) -> TokenRead:
+    row = await conn.fetchrow(queries.REVOKE_TOKEN, token_id)
+    if row is None:
+        raise NotFound(f"令牌 {token_id} 不存在 (unknown token)")
+    await conn.execute("select notify_change('tokens')")
+    token = TokenRead(**dict(row))
+    await audit.record(conn, actor=actor, action="token.revoke", subject_type="api_token", subject_id=str(token_id),
+                       change={"revoked_at": token.revoked_at.isoformat() if token.revoked_at else None})
+    return token
+
+
+async def grant_role(conn: asyncpg.Connection, *, actor: Actor, data: RoleGrant) -> RoleAssignmentRead:
+    if not await conn.fetchval(queries.PRINCIPAL_EXISTS, data.principal_type, data.principal_id):
+        raise ValidationFailed.field("principal_id", f"{data.principal_type} {data.principal_id} 不存在 (unknown)")
+    if await conn.fetchval("select 1 from jurisdiction where code = $1", data.jurisdiction_code) is None:
+        raise ValidationFailed.field("jurisdiction_code", f"行政区划 {data.jurisdiction_code} 不存在 (unknown)")
+    try:
+        row = await conn.fetchrow(queries.INSERT_ROLE, data.principal_type, data.principal_id, data.role,
+                                  data.jurisdiction_code, f"{actor.actor_type}:{actor.actor_id or actor.actor_name}")
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict("该角色已授予 (this role is already held there)") from exc
+    grant = RoleAssignmentRead(**dict(row))
+    await audit.record(conn, actor=actor, action="role.grant", subject_type="role_assignment",
+                       subject_id=str(grant.id), jurisdiction=grant.jurisdiction_code, change=grant)
+    return grant
+
+
+async def get_role(conn: asyncpg.Connection, *, assignment_id: int) -> RoleAssignmentRead:
+    row = await conn.fetchrow(queries.GET_ROLE, assignment_id)
+    if row is None:
+        raise NotFound(f"角色授予 {assignment_id} 不存在 (unknown role assignment)")
+    return RoleAssignmentRead(**dict(row))
+
+
+async def revoke_role(conn: asyncpg.Connection, *, actor: Actor, assignment_id: int) -> RoleAssignmentRead:
+    row = await conn.fetchrow(queries.REVOKE_ROLE, assignment_id,
+                              f"{actor.actor_type}:{actor.actor_id or actor.actor_name}")
+    if row is None:
+        await get_role(conn, assignment_id=assignment_id)
+        raise Conflict("该角色授予已撤销 (already revoked)")
+    grant = RoleAssignmentRead(**dict(row))
+    await audit.record(conn, actor=actor, action="role.revoke", subject_type="role_assignment",
+                       subject_id=str(assignment_id), jurisdiction=grant.jurisdiction_code,
+                       change={"revoked_at": grant.revoked_at.isoformat() if grant.revoked_at else None})
+    return grant
+
+
+async def list_roles(conn: asyncpg.Connection, *, principal_type: str, principal_id: int) -> list[RoleAssignmentRead]:
+    return [RoleAssignmentRead(**dict(r)) for r in await conn.fetch(queries.LIST_ROLES, principal_type, principal_id)]

@@ -1,0 +1,12 @@
+"""Every area's routes, in one list for the core plugin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.identity.routes import ROUTES as IDENTITY
+from service.jurisdictions.routes import ROUTES as JURISDICTIONS
+from service.ops.routes import ROUTES as OPS
+from service.web.routes import ROUTES as WEB
+
+ROUTES: list[Any] = [*OPS, *JURISDICTIONS, *IDENTITY, *WEB]

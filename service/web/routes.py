@@ -1,0 +1,92 @@
+"""The web UI's shell: sign in and out, language switch, home. Pages of each area build on it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+
+from service.core import audit
+from service.core.audit import Actor
+from service.core.db import DB
+from service.identity import service as identity_service
+from service.web.context import PAGE_HEADERS, page_context
+from service.web.i18n import LOCALES
+
+
+class LoginForm(msgspec.Struct):
+    username: str
+    password: str
+
+
+class WebController(Controller):
+    path = "/"
+    include_in_schema = False
+    response_headers = PAGE_HEADERS
+
+    @get("/", opt={"public": True}, name="home")
+    async def home(self, request: Request[Any, Any, Any]) -> Template:
+        if request.scope.get("state", {}).get("session_expired"):
+            request.clear_session()
+        return Template("home.html", context=page_context(request))
+
+    @get("/login", opt={"public": True})
+    async def login_page(self, request: Request[Any, Any, Any]) -> Template:
+        return Template("login.html", context=page_context(request))
+
+    @post("/login", opt={"public": True}, status_code=303)
+    async def login(
+        self, request: Request[Any, Any, Any], db: DB,
+        data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template | Redirect:
+        settings = request.app.state.settings
+        result = await identity_service.check_login(
+            db, username=data.username.strip().lower()[:64], password=data.password[:256],
+            max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s,
+        )
+        if result.user_id is None:
+            # the failure counter commits with this request; the evidence is written apart as well
+            await audit.record_apart(
+                request.app.state.pool, actor=Actor.from_connection(request), action="auth.login",
+                subject_type="web_user", subject_id=data.username[:64], outcome="denied", status_code=401,
+                detail={"reason": result.reason},
+            )
+            error = "账户已被锁定，请稍后再试。" if result.reason == "account locked" else "用户名或密码错误。"
+            return Template("login.html", context=page_context(request, error=error, username=data.username[:64]),
+                            status_code=401)
+        request.set_session({"uid": result.user_id, "iat": time.time()})
+        await audit.record(db, actor=Actor(actor_type="user", actor_id=str(result.user_id), actor_name=data.username,
+                                           request_id=request.scope.get("state", {}).get("request_id"),
+                                           client_addr=request.client.host if request.client else None),
+                           action="auth.login", subject_type="web_user", subject_id=str(result.user_id))
+        return Redirect("/", status_code=303)
+
+    @post("/logout", opt={"authenticated": True}, status_code=303)
+    async def logout(self, request: Request[Any, Any, Any], db: DB) -> Redirect:
+        await audit.record(db, actor=Actor.from_connection(request), action="auth.logout", subject_type="web_user")
+        request.clear_session()
+        return Redirect("/?bye=1", status_code=303)
+
+    @get("/lang/{locale:str}", opt={"public": True}, status_code=303)
+    async def switch_language(self, request: Request[Any, Any, Any], locale: FromPath[str]) -> Redirect:
+        target = request.headers.get("referer") or "/"
+        if not target.startswith(str(request.base_url)):
+            target = "/"
+        response = Redirect(target, status_code=303)
+        if locale in LOCALES:
+            response.set_cookie("mr_lang", locale, max_age=365 * 86400, samesite="lax", httponly=True)
+        return response
+
+
+static = create_static_files_router(
+    path="/static", directories=[Path(__file__).parent / "static"], opt={"public": True}, include_in_schema=False
+)
+
+ROUTES = [WebController, static]

@@ -1,0 +1,143 @@
+"""Test fixtures: a real PostgreSQL always (embedded, or DATABASE_URL), a fresh database per test.
+
+A template database is migrated and loaded with the demo data once per session; each test gets
+its own copy (CREATE DATABASE ... TEMPLATE, file copy), so tests are isolated and never mocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.core.db import connect
+from service.core.embedded import start_embedded
+from service.core.migrate import migrate
+from service.core.settings import PROJECT_ROOT, Settings, load_settings
+
+TEMPLATE = "mr_test_template"
+PEPPER = "test-pepper-0123456789"
+SECRET = "test-secret-0123456789abcdef"
+_counter = itertools.count()
+
+
+def _with_db(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    if "?" in url:
+        base, query = url.split("?", 1)
+        return re.sub(r"/[^/]*$", f"/{name}", base) + "?" + query
+    return re.sub(r"/[^/]*$", f"/{name}", url)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        return external
+    return start_embedded(Path(tmp_path_factory.mktemp("pg")) / "data")
+
+
+def test_settings(url: str | None, data_dir: Path) -> Settings:
+    env = {
+        "MR_DATA_DIR": str(data_dir), "MR_TOKEN_PEPPER": PEPPER, "MR_SECRET_KEY": SECRET, "MR_DEV": "1",
+        "MR_LOG_LEVEL": "WARNING", "MR_POOL_MIN": "1", "MR_POOL_MAX": "5",
+    }
+    if url:
+        env["DATABASE_URL"] = url
+    return load_settings(env)
+
+
+class Demo(msgspec.Struct):
+    users: dict[str, str]  # username -> password
+    tokens: dict[str, str]  # client name -> token
+
+
+@pytest.fixture(scope="session")
+def template(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    from service.demo.loader import load
+
+    async def build() -> Demo:
+        admin = await connect(server_url)
+        try:
+            await admin.execute(f'drop database if exists "{TEMPLATE}" with (force)')
+            await admin.execute(f'create database "{TEMPLATE}"')
+        finally:
+            await admin.close()
+        conn = await connect(_with_db(server_url, TEMPLATE))
+        try:
+            await migrate(conn, PROJECT_ROOT / "migrations")
+            creds = await load(conn, pepper=PEPPER.encode())
+        finally:
+            await conn.close()
+        assert creds is not None
+        return Demo(users={u: p for u, p, _, _ in creds.users}, tokens={c: t for c, t, _, _ in creds.tokens})
+
+    return asyncio.run(build())
+
+
+async def fresh_database(server_url: str, template_name: str | None = TEMPLATE) -> str:
+    name = f"mr_test_{os.getpid()}_{next(_counter)}"
+    admin = await connect(server_url)
+    try:
+        source = f'template "{template_name}" strategy file_copy' if template_name else ""
+        await admin.execute(f'create database "{name}" {source}')
+    finally:
+        await admin.close()
+    return _with_db(server_url, name)
+
+
+@pytest.fixture
+async def database(server_url: str, template: Demo) -> AsyncIterator[str]:
+    """A URL of a database of this test's own: migrated, with the demo data."""
+    url = await fresh_database(server_url)
+    yield url
+    admin = await connect(server_url)
+    try:
+        await admin.execute(f'drop database if exists "{url.split("/")[-1].split("?")[0]}" with (force)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def settings(database: str, tmp_path: Path) -> Settings:
+    return test_settings(database, tmp_path)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
+    app = create_app(settings)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+        yield c
+
+
+@pytest.fixture
+async def db(database: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the test's database, to look at what the service wrote."""
+    conn = await connect(database)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+def demo(template: Demo) -> Demo:
+    return template
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def as_client(demo: Demo) -> Iterator[Any]:
+    """as_client("civil-affairs") -> headers carrying that demo client's token."""
+    return lambda name: bearer(demo.tokens[name])
