@@ -1,0 +1,57 @@
+"""Working days: weekends off, public holidays off, make-up workdays (调休) on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+import asyncpg
+import msgspec
+
+_DAYS = """
+select day, kind from calendar_day
+where (county_code is null or county_code = $1) and day between $2 and $3
+order by county_code nulls first
+"""
+
+
+class Calendar(msgspec.Struct, frozen=True):
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The date `n` working days after `start` (start itself not counted)."""
+        day = start
+        counted = 0
+        while counted < n:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (negative when end < start)."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        return sum(1 for i in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=i)))
+
+
+def build(rows: Iterable[tuple[date, str]]) -> Calendar:
+    holidays: set[date] = set()
+    workdays: set[date] = set()
+    for day, kind in rows:  # national rows first; a county's own row for the same day wins
+        (holidays if kind == "holiday" else workdays).add(day)
+        (workdays if kind == "holiday" else holidays).discard(day)
+    return Calendar(holidays=frozenset(holidays), workdays=frozenset(workdays))
+
+
+async def load(conn: asyncpg.Connection, *, county_code: str | None, start: date, end: date) -> Calendar:
+    rows = await conn.fetch(_DAYS, county_code, start, end)
+    return build((r["day"], r["kind"]) for r in rows)

@@ -1,0 +1,37 @@
+"""Per-county figures: every number of DOMAIN.md is a default a county may change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+
+class CountySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    # admission (准入)
+    notice_working_days: int = 30
+    """a matter's start date must be at least this many working days after submission"""
+    decision_working_days: int = 15
+    reviewing_body: str = "县委社会工作部"
+    near_deadline_working_days: int = 3
+    # staffing
+    workers_per_10k_residents: float = 18.0
+    # secondment (借调)
+    secondment_max_months: int = 6
+    secondment_total_max_months: int = 12
+    secondment_cooldown_months: int = 24
+    secondment_requires_consent: bool = True
+    secondment_decision_working_days: int = 15
+
+
+DEFAULTS = CountySettings()
+
+
+async def load(conn: asyncpg.Connection, *, county_code: str) -> CountySettings:
+    raw: dict[str, Any] | None = await conn.fetchval(
+        "select settings from county_setting where county_code = $1", county_code
+    )
+    if not raw:
+        return DEFAULTS
+    return msgspec.convert({**msgspec.to_builtins(DEFAULTS), **raw}, CountySettings)
