@@ -9,4 +9,6 @@ from service.core.settings import Settings, load_settings
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    return Litestar(plugins=[Core(settings or load_settings())])
+    settings = settings or load_settings()
+    # the body limit is read from the constructor only (a plugin's change to it is ignored)
+    return Litestar(plugins=[Core(settings)], request_max_body_size=settings.max_body_bytes)

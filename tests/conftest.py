@@ -13,6 +13,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import asyncpg
 import msgspec
@@ -37,6 +38,18 @@ def _with_db(url: str, name: str) -> str:
         base, query = url.split("?", 1)
         return re.sub(r"/[^/]*$", f"/{name}", base) + "?" + query
     return re.sub(r"/[^/]*$", f"/{name}", url)
+
+
+def db_name(url: str) -> str:
+    return urlparse(url).path.lstrip("/")
+
+
+async def drop_database(server_url: str, url: str) -> None:
+    admin = await connect(server_url)
+    try:
+        await admin.execute(f'drop database if exists "{db_name(url)}" with (force)')
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -101,11 +114,7 @@ async def database(server_url: str, template: Demo) -> AsyncIterator[str]:
     """A URL of a database of this test's own: migrated, with the demo data."""
     url = await fresh_database(server_url)
     yield url
-    admin = await connect(server_url)
-    try:
-        await admin.execute(f'drop database if exists "{url.split("/")[-1].split("?")[0]}" with (force)')
-    finally:
-        await admin.close()
+    await drop_database(server_url, url)
 
 
 @pytest.fixture

@@ -50,7 +50,6 @@ class Core(InitPluginProtocol):
     def _configure_state(self, app_config: AppConfig) -> None:
         app_config.state = State({"settings": self.settings})
         app_config.dependencies["db"] = Provide(provide_connection)
-        app_config.request_max_body_size = self.settings.max_body_bytes
 
     def _configure_lifespan(self, app_config: AppConfig) -> None:
         app_config.lifespan = [*app_config.lifespan, lifespan]

@@ -51,12 +51,10 @@ class JurisdictionTree:
 
     def chain(self, code: str) -> list[str]:
         """The code and every ancestor, nearest first; empty when the code is unknown."""
-        out: list[str] = []
         node = self.nodes.get(code)
-        while node is not None:
-            out.append(node.code)
-            node = self.nodes.get(node.parent_code) if node.parent_code else None
-        return out
+        if node is None:
+            return []
+        return node.path.strip("/").split("/")[::-1]
 
     def is_within(self, code: str, ancestor: str) -> bool:
         node = self.nodes.get(code)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, RawBody, FromQuery, JSONBody, QueryParameter
 
 from service.core.audit import Actor
 from service.core.auth import identity_of
 from service.core.authz import Authorizer, Permission, body_domain, path_domain
 from service.core.db import DB
+from service.core.errors import ValidationFailed
 from service.core.openapi import AUTHED, problems
 from service.jurisdictions import service
 from service.jurisdictions.schemas import (
@@ -30,6 +31,13 @@ async def _move_domains(connection: Any) -> list[str]:
     """Moving needs the right over the node and over its new parent."""
     new_parent = await _new_parent(connection)
     return [connection.path_params["code"], *([new_parent] if new_parent else [])]
+
+
+def _decode_csv(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed.field("body", f"CSV 须为 UTF-8 编码 (CSV must be UTF-8): byte {exc.start}") from exc
 
 
 class JurisdictionController(Controller):
@@ -78,13 +86,13 @@ class JurisdictionController(Controller):
           responses=problems(*AUTHED), security=[{"BearerToken": []}])
     async def import_csv(
         self, request: Request[Any, Any, Any], db: DB,
-        data: Annotated[str, Body(media_type="text/csv")],
+        body: RawBody,
         partial: FromQuery[bool] = False,
     ) -> ImportReport:
         authorizer: Authorizer = request.app.state.authorizer
         subject = identity_of(request).subject
         return await service.import_csv(
-            db, actor=Actor.from_connection(request, "admin"), text=data, partial=partial,
+            db, actor=Actor.from_connection(request, "admin"), text=_decode_csv(body), partial=partial,
             may_manage=lambda code: authorizer.allowed(subject, "jurisdiction", "manage", code),
         )
 

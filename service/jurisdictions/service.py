@@ -135,7 +135,10 @@ async def import_csv(
     missing = [c for c in IMPORT_COLUMNS[:4] if c not in (reader.fieldnames or [])]
     if missing:
         raise ValidationFailed.field("body", f"CSV 缺少列 (missing columns): {', '.join(missing)}")
-    rows = list(reader)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ValidationFailed.field("body", f"CSV 无法解析 (unreadable CSV): line {reader.line_num}: {exc}") from exc
     wanted = {r.get("code", "") for r in rows} | {r.get("parent_code", "") for r in rows}
     known = {r["code"]: dict(r) for r in await conn.fetch(queries.GET_MANY, list(wanted))}
     problems: list[ImportRowProblem] = []
