@@ -19,7 +19,6 @@ from service.core.settings import PROJECT_ROOT
 from service.core.tree import JurisdictionTree, Node
 
 
-
 def permissions() -> list[tuple[str, str]]:
     """Every (object, action) the routes ask about: the pairs of policies/policy.csv."""
     pairs = set()
