@@ -60,17 +60,14 @@ def build(counties: int, assignments: int, seed: int = 7) -> tuple[Authorizer, l
                                              county_code=county)
                 communities.append(community)
     authorizer = Authorizer(PROJECT_ROOT / "policies", tree)
-    # subjects hold roles at county level (most of them) or at a street/community
+    # each subject holds one role at a county; loaded the way Authorizer._rebuild loads them
     rules: list[tuple[str, str]] = []
-    grouping = []
     for i in range(assignments):
         subject = f"client:{i}"
-        role = rnd.choice(ROLES)
         domain = rnd.choice(county_codes)
-        grouping.append([subject, role, domain])
-        authorizer.held.setdefault(subject, {}).setdefault(domain, set()).add(role)
+        authorizer._remember(i, (subject, rnd.choice(ROLES), domain))
         rules.append((subject, domain))
-    authorizer.enforcer.add_named_grouping_policies("g", grouping)
+    authorizer.enforcer = authorizer._build([list(r) for r in authorizer._by_id.values()])
     return authorizer, communities, rules
 
 

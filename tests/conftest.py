@@ -60,7 +60,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return start_embedded(Path(tmp_path_factory.mktemp("pg")) / "data")
 
 
-def test_settings(url: str | None, data_dir: Path) -> Settings:
+def make_settings(url: str | None, data_dir: Path) -> Settings:
     env = {
         "MR_DATA_DIR": str(data_dir), "MR_TOKEN_PEPPER": PEPPER, "MR_SECRET_KEY": SECRET, "MR_DEV": "1",
         "MR_LOG_LEVEL": "WARNING", "MR_POOL_MIN": "1", "MR_POOL_MAX": "5",
@@ -119,7 +119,7 @@ async def database(server_url: str, template: Demo) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(database: str, tmp_path: Path) -> Settings:
-    return test_settings(database, tmp_path)
+    return make_settings(database, tmp_path)
 
 
 @pytest.fixture

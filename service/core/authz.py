@@ -28,16 +28,20 @@ ROLES = ("department", "street_office", "county_reviewer", "org_department", "co
 
 
 class _PolicyFile(persist.Adapter):  # type: ignore[misc]
-    """Loads the base role permissions from policy.csv; role assignments come from PostgreSQL."""
+    """Loads the base role permissions from policy.csv and the role assignments it is given."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, assignments: list[list[str]]) -> None:
         self._path = path
+        self._assignments = assignments
 
     def load_policy(self, model: Any) -> None:
         for line in self._path.read_text(encoding="utf-8").splitlines():
             line = line.strip()
             if line and not line.startswith("#"):
                 persist.load_policy_line(line, model)
+        grouping = model.model["g"]["g"].policy
+        for rule in self._assignments:  # appended directly: loading 100,000 takes under a second
+            grouping.append(rule)
 
 
 class _Enforcer(casbin.FastEnforcer):  # type: ignore[misc]
@@ -66,39 +70,69 @@ select id, principal_type || ':' || principal_id as subject, role, jurisdiction_
        change_seq
 from role_assignment where change_seq > $1 order by change_seq
 """
+_ALL_ACTIVE = """
+select id, principal_type || ':' || principal_id as subject, role, jurisdiction_code, true as active, change_seq
+from role_assignment where revoked_at is null
+"""
+# more changes than this at once (an import, a first start) rebuild the enforcer instead of patching it
+REBUILD_OVER = 200
 
 
 class Authorizer:
     def __init__(self, policies_dir: Path, tree: JurisdictionTree) -> None:
         self.tree = tree
-        # FastEnforcer indexes the role permissions by (object, action): positions 2 and 3
-        self.enforcer = _Enforcer(
-            str(policies_dir / "model.conf"), _PolicyFile(policies_dir / "policy.csv"), cache_key_order=[2, 3]
-        )
-        self.enforcer.enable_log = False
+        self._policies_dir = policies_dir
         # subject -> {jurisdiction: {roles}}, the same assignments the enforcer holds
         self.held: dict[str, dict[str, set[str]]] = {}
         self._by_id: dict[int, tuple[str, str, str]] = {}
         self.last_seq = 0
+        self.enforcer = self._build([])
+
+    def _build(self, assignments: list[list[str]]) -> _Enforcer:
+        # FastEnforcer indexes the role permissions by (object, action): positions 2 and 3
+        enforcer = _Enforcer(
+            str(self._policies_dir / "model.conf"), _PolicyFile(self._policies_dir / "policy.csv", assignments),
+            cache_key_order=[2, 3],
+        )
+        enforcer.enable_log = False
+        # assignments are written to PostgreSQL by the services, never through the adapter
+        enforcer.enable_auto_save(False)
+        return enforcer
 
     async def refresh(self, conn: asyncpg.Connection) -> int:
-        rows = await conn.fetch(_ASSIGNMENTS, max(0, self.last_seq - SEQ_OVERLAP))
+        rows = await conn.fetch(_ASSIGNMENTS, max(0, self.last_seq - SEQ_OVERLAP)) if self.last_seq else []
+        if self.last_seq == 0 or len(rows) > REBUILD_OVER:
+            return await self._rebuild(conn)
         added: list[list[str]] = []
         for r in rows:
             rule = (r["subject"], r["role"], r["jurisdiction_code"])
             known = r["id"] in self._by_id
             if r["active"] and not known:
-                self._by_id[r["id"]] = rule
-                self.held.setdefault(rule[0], {}).setdefault(rule[2], set()).add(rule[1])
+                self._remember(r["id"], rule)
                 added.append(list(rule))
             elif not r["active"] and known:
                 del self._by_id[r["id"]]
                 self._forget(rule)
             self.last_seq = max(self.last_seq, r["change_seq"])
-        if added:
-            fresh = [a for a in added if not self.enforcer.has_named_grouping_policy("g", *a)]
-            self.enforcer.add_named_grouping_policies("g", fresh)
+        for rule in added:
+            if not self.enforcer.has_named_grouping_policy("g", *rule):
+                self.enforcer.add_named_grouping_policy("g", *rule)
         return len(rows)
+
+    async def _rebuild(self, conn: asyncpg.Connection) -> int:
+        seq = await conn.fetchval("select coalesce(max(change_seq), 0) from role_assignment")
+        rows = await conn.fetch(_ALL_ACTIVE)
+        self.held, self._by_id = {}, {}
+        for r in rows:
+            self._remember(r["id"], (r["subject"], r["role"], r["jurisdiction_code"]))
+        # built aside and swapped in, so no decision ever sees a half-loaded enforcer
+        self.enforcer = self._build([list(rule) for rule in set(self._by_id.values())])
+        self.last_seq = seq
+        return len(rows)
+
+    def _remember(self, assignment_id: int, rule: tuple[str, str, str]) -> None:
+        self._by_id[assignment_id] = rule
+        self.held.setdefault(rule[0], {}).setdefault(rule[2], set()).add(rule[1])
 
     def _forget(self, rule: tuple[str, str, str]) -> None:
         subject, role, dom = rule

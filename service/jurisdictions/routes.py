@@ -74,7 +74,7 @@ class JurisdictionController(Controller):
 
     @post("/{code:str}/move", operation_id="MoveJurisdiction", summary="Move a jurisdiction under a new parent",
           opt={"permission": Permission("jurisdiction", "manage", domain=_move_domains)},
-          responses=problems(*AUTHED, 404), security=[{"BearerToken": []}])
+          responses=problems(*AUTHED, 404), security=[{"BearerToken": []}], status_code=200)
     async def move(self, request: Request[Any, Any, Any], db: DB, code: FromPath[str],
                    data: JSONBody[JurisdictionMove]) -> JurisdictionRead:
         return await service.move(db, actor=Actor.from_connection(request, "admin"), code=code,

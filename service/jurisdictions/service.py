@@ -144,6 +144,7 @@ async def import_csv(
     problems: list[ImportRowProblem] = []
     to_insert: list[tuple[Any, ...]] = []
     unchanged = 0
+    created: set[str] = set()
     for line, raw in enumerate(rows, start=2):
         code = (raw.get("code") or "").strip()
         parent_code = (raw.get("parent_code") or "").strip()
@@ -173,7 +174,8 @@ async def import_csv(
         if problem:
             bad(problem)
             continue
-        if not may_manage(parent_code):
+        # a parent created earlier in this file was already checked against the caller's role
+        if parent_code not in created and not may_manage(parent_code):
             bad(f"无权管理 {parent_code} (your role does not cover {parent_code})")
             continue
         existing = known.get(code)
@@ -189,6 +191,7 @@ async def import_csv(
         known[code] = {"code": code, "parent_code": parent_code, "level": level, "name": name,
                        "population": population, "path": path, "county_code": county}
         to_insert.append((code, parent_code, level, name, population, path, county))
+        created.add(code)
     committed = not problems or partial
     if not committed:
         raise ValidationFailed(
