@@ -59,7 +59,8 @@ class Core(InitPluginProtocol):
         session = CookieBackendConfig(
             # AES-GCM needs 32 bytes: derive them, so any length of secret works
             secret=hashlib.sha256(b"session:" + secret).digest(),
-            key="mr_session", max_age=self.settings.session_max_age_s, httponly=True, samesite="lax",
+            # the cookie outlives the session by a day so an expired session can be told apart from none
+            key="mr_session", max_age=self.settings.session_max_age_s + 86400, httponly=True, samesite="lax",
             secure=not self.settings.dev_mode, exclude=["^/api/", "^/metrics", "^/healthz", "^/readyz"],
         )
         app_config.csrf_config = CSRFConfig(

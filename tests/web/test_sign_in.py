@@ -1,0 +1,110 @@
+"""Signing in and out of the web UI: CSRF, lock-out, expiry, language."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from tests.conftest import make_settings
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert m, "no CSRF token in the form"
+    return m.group(1)
+
+
+async def sign_in(client, username: str, password: str):
+    page = await client.get("/login")
+    return await client.post("/login", data={"username": username, "password": password,
+                                             "_csrf_token": csrf_of(page.text)}, follow_redirects=False)
+
+
+async def test_sign_in_shows_name_role_and_county(client, demo):
+    r = await sign_in(client, "reviewer", demo.users["reviewer"])
+    assert r.status_code == 303
+    home = await client.get("/")
+    assert "县委社会工作部 审核员 李娟" in home.text
+    assert "县级审核人" in home.text
+    assert "长沙县" in home.text
+
+
+async def test_session_cookie_is_httponly_and_samesite(client, demo):
+    r = await sign_in(client, "reviewer", demo.users["reviewer"])
+    cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("mr_session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie or "SameSite=Lax" in cookie
+
+
+async def test_secure_cookie_outside_development(database, tmp_path, demo):
+    settings = make_settings(database, tmp_path)
+    import msgspec
+
+    production = msgspec.structs.replace(settings, dev_mode=False)
+    async with AsyncTestClient(app=create_app(production), base_url="https://registry.example") as c:
+        r = await sign_in(c, "reviewer", demo.users["reviewer"])
+        cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("mr_session="))
+        assert "Secure" in cookie
+
+
+async def test_a_form_post_without_the_csrf_token_is_refused(client, demo):
+    await client.get("/login")
+    r = await client.post("/login", data={"username": "reviewer", "password": demo.users["reviewer"]})
+    assert r.status_code == 403
+
+
+async def test_wrong_password_is_refused_and_recorded(client, db):
+    r = await sign_in(client, "reviewer", "wrong-password-123")
+    assert r.status_code == 401
+    assert "用户名或密码错误" in r.text
+    row = await db.fetchrow("select * from audit_event where action = 'auth.login' order by id desc limit 1")
+    assert row["outcome"] == "denied"
+    assert "wrong-password-123" not in str(dict(row))
+
+
+async def test_repeated_failures_lock_the_account_even_with_the_right_password(client, demo, settings):
+    for _ in range(settings.login_max_failures):
+        await sign_in(client, "street", "not-the-password")
+    r = await sign_in(client, "street", demo.users["street"])
+    assert r.status_code == 401
+    assert "账户已被锁定" in r.text
+
+
+async def test_an_expired_session_says_so(database, tmp_path, demo):
+    import msgspec
+
+    short = msgspec.structs.replace(make_settings(database, tmp_path), session_max_age_s=1)
+    async with AsyncTestClient(app=create_app(short), base_url="http://testserver.local") as c:
+        await sign_in(c, "reviewer", demo.users["reviewer"])
+        assert "李娟" in (await c.get("/")).text
+        await asyncio.sleep(1.2)
+        home = await c.get("/")
+        assert "会话已过期" in home.text
+        assert "李娟" not in home.text
+
+
+async def test_sign_out_ends_the_session(client, demo):
+    await sign_in(client, "reviewer", demo.users["reviewer"])
+    home = await client.get("/")
+    r = await client.post("/logout", data={"_csrf_token": csrf_of(home.text)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "李娟" not in (await client.get("/")).text
+
+
+async def test_english_is_one_click_away(client):
+    r = await client.get("/lang/en", headers={"referer": "http://testserver.local/login"}, follow_redirects=False)
+    assert r.status_code == 303
+    page = await client.get("/login")
+    assert "Sign in" in page.text
+    assert 'lang="en"' in page.text
+
+
+async def test_pages_carry_a_content_security_policy_without_inline_script(client):
+    r = await client.get("/login")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "<script>" not in r.text
