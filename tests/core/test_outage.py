@@ -1,0 +1,49 @@
+"""PostgreSQL gone while serving: 503 problems and /readyz failing; back without a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.core.db import connect
+from service.core.embedded import start_embedded, stop_embedded
+from service.core.migrate import migrate
+from service.core.settings import PROJECT_ROOT
+from tests.conftest import make_settings
+
+
+async def test_database_outage_answers_503_and_recovers_without_restart(tmp_path):
+    pgdata = tmp_path / "own-pg"
+    url = start_embedded(pgdata)
+    conn = await connect(url)
+    await migrate(conn, PROJECT_ROOT / "migrations")
+    await conn.close()
+    try:
+        async with AsyncTestClient(app=create_app(make_settings(url, tmp_path))) as client:
+            assert (await client.get("/readyz")).status_code == 200
+            assert (await client.get("/api/v1/jurisdictions/00")).status_code == 200
+
+            await asyncio.to_thread(stop_embedded, pgdata)
+            started = time.monotonic()
+            r = await client.get("/api/v1/jurisdictions/00")
+            assert r.status_code == 503
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert time.monotonic() - started < 6, "must fail fast, not hang"
+            assert (await client.get("/readyz")).status_code == 503
+            assert (await client.get("/healthz")).status_code == 200
+
+            await asyncio.to_thread(start_embedded, pgdata)
+            deadline = time.monotonic() + 15
+            status = 0
+            while time.monotonic() < deadline:
+                status = (await client.get("/api/v1/jurisdictions/00")).status_code
+                if status == 200:
+                    break
+                await asyncio.sleep(0.2)
+            assert status == 200
+            assert (await client.get("/readyz")).status_code == 200
+    finally:
+        await asyncio.to_thread(stop_embedded, pgdata)
