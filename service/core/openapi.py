@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
+from litestar import Litestar
 from litestar.openapi.datastructures import ResponseSpec
 
 from service.core.errors import PROBLEM_MEDIA_TYPE, Problem
@@ -29,3 +33,9 @@ def problems(*codes: int) -> dict[int, ResponseSpec]:
 
 
 AUTHED = (401, 403)
+
+
+def document(app: Litestar) -> dict[str, Any]:
+    """The OpenAPI document as plain JSON data (what `export-openapi` writes)."""
+    data: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(app.openapi_schema.to_schema()))
+    return data

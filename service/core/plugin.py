@@ -31,6 +31,12 @@ PROMETHEUS = PrometheusConfig(app_name="matter_registry", prefix="matter_registr
                               exclude=["/metrics"])
 
 
+class Metrics(PrometheusController):
+    """/metrics in the Prometheus text format (not part of the JSON API's schema)."""
+
+    include_in_schema = False
+
+
 class Core(InitPluginProtocol):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -103,4 +109,4 @@ class Core(InitPluginProtocol):
     def _configure_routes(self, app_config: AppConfig) -> None:
         from service.routes import ROUTES
 
-        app_config.route_handlers = [*app_config.route_handlers, *ROUTES, PrometheusController]
+        app_config.route_handlers = [*app_config.route_handlers, *ROUTES, Metrics]

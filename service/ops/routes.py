@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 from litestar import Request, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Response
 
 from service.core import migrate
@@ -23,7 +24,8 @@ async def healthz() -> Health:
 
 
 @get("/readyz", operation_id="Readyz", summary="Database reachable and schema current", opt={"public": True},
-     tags=["operations"])
+     tags=["operations"],
+     responses={503: ResponseSpec(data_container=Health, description="Database unreachable or schema behind")})
 async def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
     state = request.app.state
     try:

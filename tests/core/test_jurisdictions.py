@@ -44,7 +44,11 @@ async def test_a_node_cannot_move_under_itself(client, as_client):
     assert r.status_code == 422
 
 
-CSV_OK = "code,parent_code,level,name,population\n430121005,430121,street,黄兴镇,\n430121005001,430121005,community,黄兴社区,8800\n"
+CSV_OK = (
+    "code,parent_code,level,name,population\n"
+    "430121005,430121,street,黄兴镇,\n"
+    "430121005001,430121005,community,黄兴社区,8800\n"
+)
 
 
 async def test_csv_import_loads_rows_whose_parent_comes_earlier_in_the_file(client, as_client, db):
