@@ -7,6 +7,8 @@ from typing import Any
 from service.identity.routes import ROUTES as IDENTITY
 from service.jurisdictions.routes import ROUTES as JURISDICTIONS
 from service.ops.routes import ROUTES as OPS
+from service.secondments.routes import ROUTES as SECONDMENTS
 from service.web.routes import ROUTES as WEB
+from service.workers.routes import ROUTES as WORKERS
 
-ROUTES: list[Any] = [*OPS, *JURISDICTIONS, *IDENTITY, *WEB]
+ROUTES: list[Any] = [*OPS, *JURISDICTIONS, *IDENTITY, *WEB, *WORKERS, *SECONDMENTS]

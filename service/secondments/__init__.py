@@ -1,0 +1,1 @@
+"""Secondments (借调): requests, the rules, the county organisation department's decisions, returns."""

@@ -1,0 +1,135 @@
+"""SQL of secondment requests."""
+
+INSERT = """
+insert into secondment_request (jurisdiction_code, county_code, home_community_code, organ_name, organ_level,
+    organ_other_level, effective_level, form, purpose, start_date, end_date, worker_consent, community_consent,
+    worker_refs, status, broken_rules, decision_due, client_id, submitted_by)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+returning id
+"""
+
+LINK_WORKERS = "insert into secondment_worker (request_id, worker_id) select $1, unnest($2::bigint[])"
+
+_COLUMNS = """
+r.id, r.status, r.organ_name, r.organ_level, r.organ_other_level, r.effective_level, r.form,
+r.home_community_code, j.name as home_community_name, r.county_code, r.purpose, r.start_date, r.end_date,
+r.worker_consent, r.community_consent, r.broken_rules, r.decision_due, r.decided_at, r.decided_by,
+r.decision_reasons, r.staffing_warning, r.returned_on, r.overdue_since, r.submitted_by, r.created_at,
+r.client_id, r.jurisdiction_code, r.worker_refs,
+coalesce((select jsonb_agg(jsonb_build_object('worker_ref', w.worker_ref, 'display_name', w.display_name)
+                           order by w.worker_ref)
+          from secondment_worker sw join community_worker w on w.id = sw.worker_id where sw.request_id = r.id),
+         '[]'::jsonb) as workers,
+coalesce((select jsonb_agg(jsonb_build_object('id', e.id, 'previous_end', e.previous_end,
+                                              'requested_end', e.requested_end, 'reason', e.reason,
+                                              'status', e.status, 'decided_at', e.decided_at,
+                                              'decided_by', e.decided_by, 'decision_reasons', e.decision_reasons,
+                                              'created_at', e.created_at) order by e.id)
+          from secondment_extension e where e.request_id = r.id), '[]'::jsonb) as extensions
+"""
+
+GET = f"""
+select {_COLUMNS}
+from secondment_request r left join jurisdiction j on j.code = r.home_community_code
+where r.id = $1
+"""
+
+DOMAIN = "select jurisdiction_code from secondment_request where id = $1"
+
+# $1 path prefix of the jurisdiction; $2 statuses (null: all); $3 organ name; $4 worker ref; $5 limit
+LIST = f"""
+select {_COLUMNS}
+from secondment_request r
+join jurisdiction s on s.code = r.jurisdiction_code
+left join jurisdiction j on j.code = r.home_community_code
+where s.path like $1 || '%'
+  and ($2::text[] is null or r.status = any($2::text[]))
+  and ($3::text is null or r.organ_name = $3)
+  and ($4::text is null or $4 = any(r.worker_refs))
+order by r.id desc
+limit $5
+"""
+
+REFUSALS_BY_ORGAN = """
+select r.organ_name, array_agg(distinct r.organ_level order by r.organ_level) as declared_levels,
+       r.effective_level, c.name as client, count(*) as refused,
+       max(r.created_at) as last_attempt_at
+from secondment_request r
+join jurisdiction s on s.code = r.jurisdiction_code
+left join api_client c on c.id = r.client_id
+where s.path like $1 || '%' and r.status = 'refused'
+group by r.organ_name, r.effective_level, c.name
+order by count(*) desc, r.organ_name
+"""
+
+WORKERS_FOR_CHECK = """
+select w.id, w.worker_ref, w.display_name, w.community_code, w.status, w.left_date, j.path as community_path
+from community_worker w join jurisdiction j on j.code = w.community_code
+where w.worker_ref = any($1::text[])
+"""
+
+# the same workers' other secondments that are open (pending or away) or ended, for overlap and cooldown
+OTHER_SECONDMENTS = """
+select w.worker_ref, r.id, r.status, r.start_date, r.end_date, r.returned_on
+from secondment_worker sw
+join secondment_request r on r.id = sw.request_id
+join community_worker w on w.id = sw.worker_id
+where sw.worker_id = any($1::bigint[]) and r.status in ('pending_approval', 'approved', 'active', 'overdue', 'returned')
+  and ($2::bigint is null or r.id <> $2)
+order by r.id
+"""
+
+# a transition wins only from the state the caller saw: one of two concurrent deciders gets no row
+TRANSITION = """
+update secondment_request set status = $3, updated_at = now()
+where id = $1 and status = any($2::text[])
+returning id
+"""
+
+DECIDE = """
+update secondment_request set status = $3, decided_at = now(), decided_by = $4, decision_reasons = $5,
+       staffing_warning = $6, updated_at = now()
+where id = $1 and status = $2
+returning id
+"""
+
+RETURN = """
+update secondment_request set status = 'returned', returned_on = $2, return_recorded_by = $3, updated_at = now()
+where id = $1 and status = any($4::text[])
+returning id
+"""
+
+STATUS = "select status from secondment_request where id = $1"
+
+INSERT_EXTENSION = """
+insert into secondment_extension (request_id, previous_end, requested_end, reason, status, submitted_by)
+values ($1, $2, $3, $4, 'pending_approval', $5)
+returning id
+"""
+
+GET_EXTENSION = "select * from secondment_extension where id = $1 and request_id = $2"
+
+DECIDE_EXTENSION = """
+update secondment_extension set status = $3, decided_at = now(), decided_by = $4, decision_reasons = $5
+where id = $1 and request_id = $2 and status = 'pending_approval'
+returning id
+"""
+
+# extend only a secondment still away and not past the end it had when the extension was asked
+APPLY_EXTENSION = """
+update secondment_request set end_date = $2, updated_at = now()
+where id = $1 and status in ('approved', 'active') and end_date = $3
+returning id
+"""
+
+DUE_TO_START = """
+update secondment_request set status = 'active', updated_at = now()
+where status = 'approved' and start_date <= $1
+returning id, client_id, jurisdiction_code
+"""
+
+DUE_OVERDUE = """
+update secondment_request set status = 'overdue', overdue_since = end_date + 1, updated_at = now()
+where status = 'active' and end_date < $1
+returning id, client_id, jurisdiction_code, end_date
+"""

@@ -1,0 +1,1 @@
+"""The community-worker roster and staffing against the county's standard."""
