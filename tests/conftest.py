@@ -10,6 +10,8 @@ import asyncio
 import itertools
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.core.db import connect
-from service.core.embedded import start_embedded
+from service.core.embedded import start_embedded, stop_embedded
 from service.core.migrate import migrate
 from service.core.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -53,11 +55,19 @@ async def drop_database(server_url: str, url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def server_url() -> Iterator[str]:
     external = os.environ.get("DATABASE_URL")
     if external:
-        return external
-    return start_embedded(Path(tmp_path_factory.mktemp("pg")) / "data")
+        yield external
+        return
+    # a folder of our own, not pytest's tmp_path: pytest prunes old tmp folders, which would pull the
+    # data from under a server still used by a concurrent test run
+    folder = Path(tempfile.mkdtemp(prefix="mr-test-pg-"))
+    try:
+        yield start_embedded(folder / "data")
+    finally:
+        stop_embedded(folder / "data")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def make_settings(url: str | None, data_dir: Path) -> Settings:
