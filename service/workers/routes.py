@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.connection import ASGIConnection
-from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
 from service.core.audit import Actor
 from service.core.auth import identity_of
 from service.core.authz import Authorizer, Permission, body_domain, path_domain
 from service.core.db import DB
-from service.core.errors import NotFound
+from service.core.errors import BadRequest, NotFound
 from service.core.openapi import AUTHED, problems
 from service.workers import service
 from service.workers.schemas import (
@@ -109,13 +109,17 @@ class WorkerController(Controller):
                   "left_date); all or nothing unless partial=true",
           opt=_manage(None), responses=problems(*AUTHED), status_code=200)
     async def import_csv(
-        self, request: Request[Any, Any, Any], db: DB, data: Annotated[str, Body(media_type="text/csv")],
-        partial: FromQuery[bool] = False,
+        self, request: Request[Any, Any, Any], db: DB, body: RawBody, partial: FromQuery[bool] = False,
     ) -> WorkerImportReport:
+        # the raw body: a CSV is not JSON, so it is not decoded as `data`
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest("CSV 须为 UTF-8 编码 (the CSV must be UTF-8)") from exc
         authorizer: Authorizer = request.app.state.authorizer
         subject = identity_of(request).subject
         return await service.import_csv(
-            db, actor=Actor.from_connection(request, "admin"), text=data, partial=partial,
+            db, actor=Actor.from_connection(request, "admin"), text=text, partial=partial,
             may_manage=lambda code: authorizer.allowed(subject, "community_worker", "manage", code),
         )
 
