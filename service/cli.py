@@ -237,6 +237,15 @@ def cmd_db_stop(settings: Settings, _args: argparse.Namespace) -> None:
     print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
 
 
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> None:
+    from service.audit.cli import AuditCliError, run
+
+    try:
+        run(settings, args, _with_conn)
+    except AuditCliError as exc:
+        raise CliError(str(exc)) from exc
+
+
 def _build(cls: Any, **fields: Any) -> Any:
     """Validate CLI input with the same models the API uses."""
     import msgspec
@@ -277,6 +286,10 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("export-openapi", help="write the OpenAPI schema")
     s.add_argument("path", nargs="?", default="openapi/openapi.json")
     sub.add_parser("db-stop", help="stop the embedded PostgreSQL")
+    from service.audit.cli import add_arguments as audit_arguments
+
+    audit_arguments(sub.add_parser("audit", help="verify the audit log (online or offline), print the signing "
+                                                 "public key, export the log"))
     return p
 
 
@@ -284,6 +297,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "serve": cmd_serve, "dev": cmd_dev, "migrate": cmd_migrate, "load-demo": cmd_load_demo,
     "create-user": cmd_create_user, "create-token": cmd_create_token, "revoke-token": cmd_revoke_token,
     "export-openapi": cmd_export_openapi, "db-stop": cmd_db_stop,
+    "audit": cmd_audit,
 }
 
 

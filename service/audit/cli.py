@@ -1,0 +1,143 @@
+"""`matter-registry audit ...`: verify the log (online or offline), print the key, export, sequence."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from service.audit import keys, service, verify
+from service.audit.sequencer import Sequencer, sources_present
+from service.core.settings import Settings
+
+WithConn = Callable[[Settings, Callable[[asyncpg.Connection], Awaitable[Any]]], Awaitable[Any]]
+
+
+class AuditCliError(Exception):
+    pass
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="audit_command", required=True)
+    v = sub.add_parser("verify", help="verify the stored log, or (with --export) an export file offline")
+    v.add_argument("--export", type=Path, help="an export file (JSON Lines or CSV) of the whole log, leaf order")
+    v.add_argument("--checkpoint", type=Path, help="a checkpoint (JSON) or several (JSON Lines / array)")
+    v.add_argument("--public-key", type=Path, help="the Ed25519 public key (PEM) that signs checkpoints")
+    k = sub.add_parser("public-key", help="print the public key that signs checkpoints (PEM)")
+    k.add_argument("--output", type=Path)
+    e = sub.add_parser("export", help="write the whole log in leaf order, and its checkpoints, for offline checks")
+    e.add_argument("--output", type=Path, required=True)
+    e.add_argument("--checkpoints", type=Path, help="also write every signed checkpoint (JSON Lines) here")
+    e.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    e.add_argument("--tree-size", type=int, help="default: the latest checkpoint's size")
+    sub.add_parser("sequence", help="sequence pending entries and sign a checkpoint now")
+
+
+def _private_key(settings: Settings) -> Any:
+    try:
+        return keys.load_signing_key(settings)
+    except (keys.SigningKeyMissing, ValueError, OSError) as exc:
+        raise AuditCliError(str(exc)) from exc
+
+
+def _public_key(path: Path | None, settings: Settings | None) -> Any:
+    if path is None:
+        return _private_key(settings).public_key() if settings is not None else None
+    try:
+        return keys.load_public_pem(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise AuditCliError(f"cannot read the public key {path}: {exc}") from exc
+
+
+def _print_report(report: verify.Report, what: str) -> None:
+    print(f"{what}: {report.entries} entries, root {report.root.hex()}")
+    if report.checkpoints_ok:
+        print(f"signed checkpoints matched: {len(report.checkpoints_ok)} (largest size {max(report.checkpoints_ok)})")
+    for finding in report.findings:
+        print(f"PROBLEM {finding}")
+    if report.ok:
+        print("OK: the log matches every signed checkpoint")
+        return
+    first = report.first_bad_index
+    raise AuditCliError(f"verification failed: {report.findings[0]}"
+                        + (f" (first bad index {first})" if first is not None else ""))
+
+
+def run(settings: Settings, args: argparse.Namespace, with_conn: WithConn) -> None:
+    cmd = args.audit_command
+    if cmd == "verify" and args.export is not None:
+        if args.checkpoint is None or args.public_key is None:
+            raise AuditCliError("offline verification needs --export, --checkpoint and --public-key")
+        pub = _public_key(args.public_key, None)
+        try:
+            checkpoints = verify.load_checkpoints(args.checkpoint)
+            report = verify.verify_export(args.export, checkpoints, pub)
+        except (OSError, ValueError) as exc:
+            raise AuditCliError(str(exc)) from exc
+        _print_report(report, str(args.export))
+    elif cmd == "verify":
+        pub = _public_key(args.public_key, settings)
+
+        async def check(conn: asyncpg.Connection) -> verify.Report:
+            return await service.verify_stored(conn, public_key=pub)
+
+        _print_report(asyncio.run(with_conn(settings, check)), "stored audit log")
+    elif cmd == "public-key":
+        pem = keys.public_pem(_private_key(settings).public_key())
+        if args.output:
+            args.output.write_text(pem, encoding="ascii")
+            print(f"wrote {args.output}")
+        else:
+            sys.stdout.write(pem)
+    elif cmd == "export":
+        asyncio.run(with_conn(settings, lambda conn: _export(conn, args)))
+    elif cmd == "sequence":
+        asyncio.run(with_conn(settings, lambda conn: _sequence(settings, conn)))
+
+
+async def _export(conn: asyncpg.Connection, args: argparse.Namespace) -> None:
+    sql, params = await service.log_export_query(conn, tree_size=args.tree_size)
+    count = 0
+    with args.output.open("wb") as fh:
+        async for chunk in service.export_conn_stream(conn, sql=sql, args=params, fmt=args.format, log_order=True):
+            fh.write(chunk)
+            count += chunk.count(b"\n")
+    print(f"wrote {args.output} (tree size {params[0]})")
+    if args.checkpoints:
+        cps = await service.checkpoints(conn, log="audit")
+        args.checkpoints.write_bytes(b"".join(msgspec.json.encode(c) + b"\n" for c in cps))
+        print(f"wrote {len(cps)} checkpoint(s) to {args.checkpoints}")
+
+
+class _OneConnection:
+    """The sequencer takes a pool; the CLI has one connection."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    def acquire(self) -> Any:
+        conn = self.conn
+
+        class _Ctx:
+            async def __aenter__(self) -> asyncpg.Connection:
+                return conn
+
+            async def __aexit__(self, *_exc: object) -> None:
+                return None
+
+        return _Ctx()
+
+
+async def _sequence(settings: Settings, conn: asyncpg.Connection) -> None:
+    sources = await sources_present(conn)
+    seq = Sequencer(_OneConnection(conn), _private_key(settings), sources)  # type: ignore[arg-type]
+    await seq.checkpoint_now()
+    for source in sources:
+        state = await service.log_state(conn, log=source.name)
+        print(f"{source.name}: tree size {state['tree_size']}, root {bytes(state['root_hash']).hex()}")

@@ -1,0 +1,172 @@
+"""SQL of the audit area: the sequencer, proofs, checkpoints, the event listing and the export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.audit.canonical import FIELDS
+
+LOCK_KEY = 727106  # pg_advisory_xact_lock(LOCK_KEY, log_id): one sequencer pass per log at a time
+
+TRY_LOCK = "select pg_try_advisory_xact_lock($1, $2)"
+WAIT_LOCK = "select pg_advisory_xact_lock($1, $2)"
+LOG_STATE = "select log_id, name, tree_size, root_hash, source_hwm from merkle_log where log_id = $1"
+LOG_STATE_FOR_UPDATE = LOG_STATE + " for update"
+LOG_BY_NAME = "select log_id, name, tree_size, root_hash, source_hwm from merkle_log where name = $1"
+UPDATE_LOG = """
+update merkle_log set tree_size = $2, root_hash = $3, source_hwm = $4, updated_at = now() where log_id = $1
+"""
+NODES = """
+select n.level, n.idx, n.hash
+from unnest($2::smallint[], $3::bigint[]) as k(level, idx)
+join merkle_node n on n.log_id = $1 and n.level = k.level and n.idx = k.idx
+"""
+TABLE_EXISTS = "select to_regclass($1) is not null"
+
+_EVENT_COLS = ", ".join(f"e.{f}" for f in FIELDS)
+
+AUDIT_PENDING = f"""
+select {_EVENT_COLS}
+from (
+    (select id from audit_event where id > $1 order by id limit $2)
+    union
+    (select event_id from audit_gap)
+) as p
+join audit_event e on e.id = p.id
+where not exists (select 1 from audit_leaf l where l.event_id = e.id)
+order by e.id
+"""
+AUDIT_GAPS_ADD = """
+insert into audit_gap (event_id, seen_xmax)
+select g, pg_snapshot_xmax(pg_current_snapshot())
+from generate_series($1::bigint + 1, $2::bigint) as g
+where not exists (select 1 from audit_leaf l where l.event_id = g)
+on conflict do nothing
+"""
+AUDIT_GAPS_FILLED = "delete from audit_gap where event_id = any($1::bigint[])"
+# final: old enough, and every transaction that was running when the gap was seen has ended
+AUDIT_GAPS_EXPIRE = """
+delete from audit_gap
+where seen_at < now() - make_interval(secs => $1) and pg_snapshot_xmin(pg_current_snapshot()) >= seen_xmax
+"""
+
+LAST_CHECKPOINT = """
+select log_id, tree_size, root_hash, issued_at, key_id, body, signature
+from merkle_checkpoint where log_id = $1 order by tree_size desc limit 1
+"""
+CHECKPOINTS = """
+select log_id, tree_size, root_hash, issued_at, key_id, body, signature
+from merkle_checkpoint where log_id = $1 order by tree_size
+"""
+INSERT_CHECKPOINT = """
+insert into merkle_checkpoint (log_id, tree_size, root_hash, issued_at, key_id, body, signature)
+values ($1, $2, $3, $4, $5, $6, $7)
+on conflict do nothing
+"""
+
+# the whole log in leaf order, with what each leaf hashed to when it was sequenced (an event that
+# has since vanished comes back as nulls, so the gap shows at its index)
+LOG_EXPORT = f"""
+select l.leaf_index, n.hash as leaf_hash, e.id is not null as present, {_EVENT_COLS}
+from audit_leaf l
+left join audit_event e on e.id = l.event_id
+left join merkle_node n on n.log_id = 1 and n.level = 0 and n.idx = l.leaf_index
+where l.leaf_index < $1
+order by l.leaf_index
+"""
+# events below the high-water mark that are neither sequenced nor a known gap
+UNSEQUENCED = """
+select e.id from audit_event e
+where e.id <= $1
+  and not exists (select 1 from audit_leaf l where l.event_id = e.id)
+  and not exists (select 1 from audit_gap g where g.event_id = e.id)
+order by e.id limit 100
+"""
+
+
+def table_pending(table: str, index_column: str, leaf_column: str) -> str:
+    """The next entries of a log whose rows carry a dense index from 1 and their own leaf bytes.
+
+    The identifiers come from code (a LogSource), never from a request.
+    """
+    return (f"select {index_column} as source_id, {leaf_column} as leaf from {table} "
+            f"where {index_column} > $1 order by {index_column} limit $2")
+
+
+# ---- the event listing: equality filters, then the keyset order (occurred_at, id) ----
+
+_LIST_HEAD = f"""
+select {_EVENT_COLS}, l.leaf_index, n.hash as leaf_hash
+from audit_event e
+left join audit_leaf l on l.event_id = e.id
+left join merkle_node n on n.log_id = 1 and n.level = 0 and n.idx = l.leaf_index
+"""
+
+# filter name -> SQL with one `{}` for its parameter number
+FILTERS: dict[str, str] = {
+    "actor_type": "e.actor_type = ${}",
+    "actor_id": "e.actor_id = ${}",
+    "role": "e.role = ${}",
+    "action": "e.action = ${}",
+    "subject_type": "e.subject_type = ${}",
+    "subject_id": "e.subject_id = ${}",
+    "outcome": "e.outcome = ${}",
+    "since": "e.occurred_at >= ${}",
+    "until": "e.occurred_at < ${}",
+}
+# a jurisdiction subtree by the depth of its code in the path (see the indexes in 0006)
+SUBTREE_PART = "split_part(e.jurisdiction_path, '/', {part}) = ${{}}"
+SUBTREE_CODE = "e.jurisdiction_code = ${}"
+SUBTREE_PREFIX = "e.jurisdiction_path like ${} || '%'"
+
+
+def subtree_condition(path: str) -> tuple[str, str]:
+    """The condition (with one `{}` placeholder) selecting a jurisdiction's subtree, and its value."""
+    parts = [p for p in path.split("/") if p]
+    depth = len(parts)  # 1: the nation, 2: a province, ... 6: a community
+    code = parts[-1]
+    if 2 <= depth <= 5:
+        return SUBTREE_PART.format(part=depth + 1), code
+    if depth == 6:
+        return SUBTREE_CODE, code
+    return SUBTREE_PREFIX, path
+
+
+def event_listing(
+    *, filters: dict[str, Any], subtrees: list[str] | None, newest_first: bool, after: tuple[Any, int] | None,
+    limit: int | None,
+) -> tuple[str, list[Any]]:
+    """SQL and arguments for a page (or, with limit None, the whole result) of events.
+
+    `subtrees`: jurisdiction paths the rows must fall within (None: anywhere, unscoped events too).
+    """
+    where: list[str] = []
+    args: list[Any] = []
+
+    def param(template: str, value: Any) -> None:
+        args.append(value)
+        where.append(template.format(len(args)))
+
+    for name, value in filters.items():
+        if value is not None:
+            param(FILTERS[name], value)
+    if subtrees is not None:
+        if not subtrees:
+            where.append("false")
+        else:
+            ors = []
+            for path in subtrees:
+                template, value = subtree_condition(path)
+                args.append(value)
+                ors.append(template.format(len(args)))
+            where.append(ors[0] if len(ors) == 1 else "(" + " or ".join(ors) + ")")
+    op, direction = ("<", "desc") if newest_first else (">", "asc")
+    if after is not None:
+        args.extend(after)
+        where.append(f"(e.occurred_at, e.id) {op} (${len(args) - 1}, ${len(args)})")
+    sql = _LIST_HEAD + (" where " + " and ".join(where) if where else "")
+    sql += f" order by e.occurred_at {direction}, e.id {direction}"
+    if limit is not None:
+        args.append(limit)
+        sql += f" limit ${len(args)}"
+    return sql, args

@@ -1,0 +1,240 @@
+"""The audit area's rules: scoped event queries, the streaming export, proofs and checkpoints."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import datetime as dt
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from service.audit import merkle, queries
+from service.audit.canonical import FIELDS, event_leaf, event_object
+from service.audit.schemas import AuditEventPage, AuditEventRead, Checkpoint, ConsistencyProof, InclusionProof
+from service.audit.sequencer import fetch_nodes
+from service.audit.verify import BOM, Finding, LogCheck, Report, jsonl_line
+from service.core.errors import NotFound, ValidationFailed
+
+LOGS = ("audit", "registry")
+EXPORT_PREFETCH = 2000
+CSV_HEADER = ["leaf_index", "leaf_hash", *FIELDS, "leaf"]
+
+
+class EventFilters(msgspec.Struct, kw_only=True):
+    actor_type: str | None = None
+    actor_id: str | None = None
+    role: str | None = None
+    action: str | None = None
+    subject_type: str | None = None
+    subject_id: str | None = None
+    outcome: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _filters(f: EventFilters) -> dict[str, Any]:
+    if f.since and f.until and _utc(f.since) >= _utc(f.until):  # type: ignore[operator]
+        raise ValidationFailed.field("until", "until must be later than since")
+    out = msgspec.structs.asdict(f)
+    out["since"], out["until"] = _utc(f.since), _utc(f.until)
+    return out
+
+
+def encode_cursor(newest_first: bool, occurred_at: dt.datetime, event_id: int) -> str:
+    micros = (occurred_at - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+    raw = msgspec.json.encode(["n" if newest_first else "o", micros, event_id])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, newest_first: bool) -> tuple[dt.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        order, micros, event_id = msgspec.json.decode(raw, type=tuple[str, int, int])
+    except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ValidationFailed.field("cursor", "malformed cursor: pass next_cursor back unchanged") from exc
+    if order != ("n" if newest_first else "o"):
+        raise ValidationFailed.field("cursor", "this cursor belongs to the other order")
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros), event_id
+
+
+def _read(row: asyncpg.Record) -> AuditEventRead:
+    return AuditEventRead(
+        **{name: row[name] for name in FIELDS}, leaf_index=row["leaf_index"],
+        leaf_hash=bytes(row["leaf_hash"]).hex() if row["leaf_hash"] is not None else None,
+    )
+
+
+async def list_events(
+    conn: asyncpg.Connection, *, filters: EventFilters, subtrees: list[str] | None, newest_first: bool,
+    cursor: str | None, limit: int,
+) -> AuditEventPage:
+    """One page; `subtrees` are the jurisdiction paths the caller may read (None: all, unscoped too)."""
+    after = decode_cursor(cursor, newest_first) if cursor else None
+    sql, args = queries.event_listing(filters=_filters(filters), subtrees=subtrees, newest_first=newest_first,
+                                      after=after, limit=limit + 1)
+    rows = await conn.fetch(sql, *args)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = encode_cursor(newest_first, rows[-1]["occurred_at"], rows[-1]["id"]) if more else None
+    return AuditEventPage(items=[_read(r) for r in rows], next_cursor=nxt)
+
+
+# ---- the streaming export ----
+
+def _csv_chunk(rows: list[list[Any]]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue().encode()
+
+
+def _csv_row(row: asyncpg.Record, leaf: bytes | None) -> list[Any]:
+    obj = event_object(row) if leaf is not None else {}
+    values = [msgspec.json.encode(obj["detail"], order="sorted").decode() if name == "detail" else obj.get(name)
+              for name in FIELDS] if leaf is not None else [None] * len(FIELDS)
+    h = row["leaf_hash"]
+    return [row["leaf_index"], bytes(h).hex() if h is not None else None,
+            *("" if v is None else v for v in values), leaf.decode() if leaf is not None else ""]
+
+
+async def export_stream(pool: asyncpg.Pool, *, sql: str, args: list[Any], fmt: str,
+                        log_order: bool) -> AsyncIterator[bytes]:
+    """JSON Lines or CSV (UTF-8 with BOM) in constant memory: a server-side cursor, chunks of lines."""
+    async with pool.acquire() as conn:
+        async for chunk in export_conn_stream(conn, sql=sql, args=args, fmt=fmt, log_order=log_order):
+            yield chunk
+
+
+async def export_conn_stream(conn: asyncpg.Connection, *, sql: str, args: list[Any], fmt: str,
+                             log_order: bool) -> AsyncIterator[bytes]:
+    if fmt == "csv":
+        yield BOM + _csv_chunk([CSV_HEADER])
+    async with conn.transaction(readonly=True, isolation="repeatable_read"):
+        chunk: list[Any] = []
+        async for row in conn.cursor(sql, *args, prefetch=EXPORT_PREFETCH):
+            leaf = event_leaf(row) if (not log_order or row["present"]) else None
+            if fmt == "csv":
+                chunk.append(_csv_row(row, leaf))
+            else:
+                h = row["leaf_hash"]
+                chunk.append(jsonl_line(row["leaf_index"], bytes(h) if h is not None else None, leaf))
+            if len(chunk) >= 1000:
+                yield _csv_chunk(chunk) if fmt == "csv" else b"".join(chunk)
+                chunk = []
+        if chunk:
+            yield _csv_chunk(chunk) if fmt == "csv" else b"".join(chunk)
+
+
+def export_query(*, filters: EventFilters, subtrees: list[str] | None, newest_first: bool) -> tuple[str, list[Any]]:
+    return queries.event_listing(filters=_filters(filters), subtrees=subtrees, newest_first=newest_first,
+                                 after=None, limit=None)
+
+
+async def log_export_query(conn: asyncpg.Connection, *, tree_size: int | None) -> tuple[str, list[Any]]:
+    """The whole audit log in leaf order, up to a tree size (default: the latest checkpoint's)."""
+    state = await log_state(conn, log="audit")
+    if tree_size is None:
+        last = await conn.fetchrow(queries.LAST_CHECKPOINT, state["log_id"])
+        tree_size = last["tree_size"] if last else state["tree_size"]
+    elif tree_size > state["tree_size"]:
+        raise ValidationFailed.field("tree_size", f"the log has {state['tree_size']} entries")
+    return queries.LOG_EXPORT, [tree_size]
+
+
+# ---- proofs and checkpoints ----
+
+async def log_state(conn: asyncpg.Connection, *, log: str) -> asyncpg.Record:
+    state = await conn.fetchrow(queries.LOG_BY_NAME, log)
+    if state is None:
+        raise ValidationFailed.field("log", f"unknown log {log!r}; one of {', '.join(LOGS)}")
+    return state
+
+
+async def inclusion_proof(conn: asyncpg.Connection, *, log: str, index: int, tree_size: int) -> InclusionProof:
+    state = await log_state(conn, log=log)
+    if tree_size < 1 or tree_size > state["tree_size"]:
+        raise ValidationFailed.field("tree_size", f"tree_size must be between 1 and {state['tree_size']}")
+    if index < 0 or index >= tree_size:
+        raise ValidationFailed.field("index", f"index must be between 0 and {tree_size - 1}")
+    ranges = merkle.inclusion_ranges(index, tree_size)
+    root_ranges = [(0, tree_size)]
+    nodes = await fetch_nodes(conn, state["log_id"], merkle.keys_for([*ranges, *root_ranges, (index, index + 1)]))
+    return InclusionProof(
+        log=log, leaf_index=index, tree_size=tree_size, leaf_hash=nodes[(0, index)].hex(),
+        root_hash=merkle.hashes_for(root_ranges, nodes)[0].hex(),
+        audit_path=[h.hex() for h in merkle.hashes_for(ranges, nodes)],
+    )
+
+
+async def consistency_proof(conn: asyncpg.Connection, *, log: str, first: int, second: int) -> ConsistencyProof:
+    state = await log_state(conn, log=log)
+    if second > state["tree_size"]:
+        raise ValidationFailed.field("second", f"second must be at most the tree size {state['tree_size']}")
+    if first < 1:
+        raise ValidationFailed.field("first", "first must be at least 1")
+    if first > second:
+        raise ValidationFailed.field("first", "first must not be greater than second")
+    ranges = merkle.consistency_ranges(first, second)
+    roots = [(0, first), (0, second)]
+    nodes = await fetch_nodes(conn, state["log_id"], merkle.keys_for([*ranges, *roots]))
+    first_root, second_root = merkle.hashes_for(roots, nodes)
+    return ConsistencyProof(log=log, first=first, second=second, first_root=first_root.hex(),
+                            second_root=second_root.hex(),
+                            consistency_path=[h.hex() for h in merkle.hashes_for(ranges, nodes)])
+
+
+def _checkpoint(row: asyncpg.Record, log: str) -> Checkpoint:
+    return Checkpoint(log=log, tree_size=row["tree_size"], root_hash=bytes(row["root_hash"]).hex(),
+                      timestamp=row["body"].split("\n")[3], key_id=row["key_id"], body=row["body"],
+                      signature=base64.b64encode(bytes(row["signature"])).decode())
+
+
+async def latest_checkpoint(conn: asyncpg.Connection, *, log: str) -> Checkpoint:
+    state = await log_state(conn, log=log)
+    row = await conn.fetchrow(queries.LAST_CHECKPOINT, state["log_id"])
+    if row is None:
+        raise NotFound(f"log {log} has no signed checkpoint yet")
+    return _checkpoint(row, log)
+
+
+async def checkpoints(conn: asyncpg.Connection, *, log: str) -> list[Checkpoint]:
+    state = await log_state(conn, log=log)
+    return [_checkpoint(r, log) for r in await conn.fetch(queries.CHECKPOINTS, state["log_id"])]
+
+
+async def verify_stored(conn: asyncpg.Connection, *, public_key: Ed25519PublicKey | None) -> Report:
+    """Recompute the audit tree from the stored events and check it against every signed checkpoint."""
+    state = await log_state(conn, log="audit")
+    check = LogCheck("audit", await checkpoints(conn, log="audit"), public_key)
+    async with conn.transaction(readonly=True, isolation="repeatable_read"):
+        async for row in conn.cursor(queries.LOG_EXPORT, state["tree_size"], prefetch=EXPORT_PREFETCH):
+            leaf = event_leaf(row) if row["present"] else None
+            h = row["leaf_hash"]
+            check.add(index=row["leaf_index"], leaf=leaf, recorded=bytes(h) if h is not None else None)
+        report = check.finish()
+        if report.entries == state["tree_size"] and report.root != bytes(state["root_hash"]):
+            report.findings.append(_finding("the stored root differs from the root of the stored leaves"))
+        if report.entries < state["tree_size"]:
+            report.findings.append(_finding(f"the leaf index map ends after {report.entries} of "
+                                            f"{state['tree_size']} entries"))
+        strays = await conn.fetch(queries.UNSEQUENCED, state["source_hwm"])
+        if strays:
+            ids = ", ".join(str(r["id"]) for r in strays[:10])
+            report.findings.append(_finding(f"events below the sequencer's mark that are in no leaf: {ids} "
+                                            "(inserted behind its back, or committed after their gap was final)"))
+    return report
+
+
+def _finding(problem: str) -> Finding:
+    return Finding(None, None, problem)
