@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.audit.routes import ROUTES as AUDIT
 from service.identity.routes import ROUTES as IDENTITY
 from service.jurisdictions.routes import ROUTES as JURISDICTIONS
 from service.ops.routes import ROUTES as OPS
+from service.registry.routes import ROUTES as REGISTRY
 from service.secondments.routes import ROUTES as SECONDMENTS
 from service.web.routes import ROUTES as WEB
 from service.workers.routes import ROUTES as WORKERS
 
-ROUTES: list[Any] = [*OPS, *JURISDICTIONS, *IDENTITY, *WEB, *WORKERS, *SECONDMENTS, *AUDIT]
+ROUTES: list[Any] = [*OPS, *JURISDICTIONS, *IDENTITY, *WEB, *WORKERS, *SECONDMENTS, *REGISTRY]

@@ -13,11 +13,13 @@ from service.demo import data
 from service.identity import service as identity
 from service.identity.schemas import ClientCreate, RoleGrant, TokenCreate, UserCreate
 from service.jurisdictions import service as jurisdictions
+from service.registry.demo import load as load_registry
 from service.secondments.demo import load as load_secondments
 
 # Areas append loaders for their own demo data (lists, workers, ...); each gets the connection.
 AREA_LOADERS: list[Callable[[asyncpg.Connection], Awaitable[None]]] = []
 AREA_LOADERS.append(load_secondments)
+AREA_LOADERS.append(load_registry)
 
 
 class Credentials(msgspec.Struct):

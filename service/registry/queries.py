@@ -1,0 +1,109 @@
+"""The registry's SQL."""
+
+JURISDICTION = "select code, level, name, county_code from jurisdiction where code = $1"
+
+NEXT_ENTRY_NUMBER = """
+update registry_entry_counter set last_number = last_number + 1 where singleton returning last_number
+"""
+LAST_ENTRY_NUMBER = "select last_number from registry_entry_counter where singleton"
+
+INSERT_ENTRY = """
+insert into registry_entry (entry_number, scope, code, entry_type, status, effective_from, entered_at, actor,
+                            reason, source_ref, item, leaf, item_digest)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+"""
+
+UPSERT_ITEM = """
+insert into registry_item (scope, code, kind, list, title, content, status, created_from, effective_from,
+                           expires_on, entry_number, item)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+on conflict (scope, code) do update set
+    kind = excluded.kind, list = excluded.list, title = excluded.title, content = excluded.content,
+    status = excluded.status, effective_from = excluded.effective_from, expires_on = excluded.expires_on,
+    entry_number = excluded.entry_number, item = excluded.item, updated_at = now()
+returning scope, code, kind, list, title, status, created_from, effective_from, entry_number, item
+"""
+
+RECORD_COLUMNS = "scope, code, kind, list, title, status, created_from, effective_from, entry_number, item"
+GET_RECORD = f"select {RECORD_COLUMNS} from registry_item where scope = $1 and code = $2"
+GET_RECORD_FOR_UPDATE = GET_RECORD + " for update"
+# the same code in the template scopes above a county, nearest first
+TEMPLATE_RECORDS = f"""
+select {RECORD_COLUMNS} from registry_item where scope = any($1::text[]) and code = $2
+"""
+TEMPLATE_NEGATIVE_BY_TITLE = f"""
+select {RECORD_COLUMNS}, similarity(title, $2) as similarity
+from registry_item
+where scope = any($1::text[]) and list in ('prohibited', 'cancelled') and status = 'active'
+  and (title = $2 or similarity(title, $2) >= $3)
+order by similarity desc limit 1
+"""
+
+SIMILAR = """
+select scope, code, title, list, kind,
+       greatest(similarity(title, $2), similarity(content, $3) * 0.8)::float8 as similarity
+from registry_item
+where scope = any($1::text[]) and status <> 'retired'
+order by similarity desc, code
+limit $4
+"""
+
+# the state of every item of these scopes on a date, as known at log position $3
+EFFECTIVE = """
+select distinct on (scope, code) scope, code, entry_number, status, effective_from, item
+from registry_entry
+where scope = any($1::text[]) and effective_from <= $2 and entry_number <= $3
+order by scope, code, entry_number desc
+"""
+
+ENTRIES_FROM = """
+select entry_number, entry_type, scope, code, status, effective_from, entered_at, actor, reason, source_ref,
+       item, leaf, item_digest
+from registry_entry where entry_number >= $1 order by entry_number limit $2
+"""
+ITEM_ENTRIES = """
+select entry_number, entry_type, scope, code, status, effective_from, entered_at, actor, reason, source_ref,
+       item, leaf, item_digest
+from registry_entry where scope = $1 and code = $2 order by entry_number
+"""
+
+RELEASE_COLUMNS = """id, county_code, name, release_date, issuing_body, document_number, approving_government,
+filed_upward_on, entry_cap, created_at"""
+INSERT_RELEASE = f"""
+insert into registry_release (county_code, name, release_date, issuing_body, document_number,
+                              approving_government, filed_upward_on, entry_cap, created_by)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+returning {RELEASE_COLUMNS}
+"""
+RELEASES = f"select {RELEASE_COLUMNS} from registry_release where county_code = $1 order by release_date, id"
+RELEASE = f"select {RELEASE_COLUMNS} from registry_release where county_code = $1 and name = $2"
+RELEASE_ON = f"""
+select {RELEASE_COLUMNS} from registry_release where county_code = $1 and release_date <= $2
+order by release_date desc, id desc limit 1
+"""
+
+# ---- the in-memory checker ----
+SCOPE_ENTRIES = """
+select code, entry_number, status, effective_from, item from registry_entry where scope = $1
+order by code, entry_number
+"""
+CHANGED_SCOPES = """
+select scope, change_seq from registry_item where change_seq > $1
+union all
+select county_code, change_seq from registry_release where change_seq > $1
+"""
+MAX_SEQ = """
+select greatest((select max(change_seq) from registry_item), (select max(change_seq) from registry_release))
+"""
+SCOPE_RELEASES = """
+select name, release_date, document_number, entry_cap from registry_release where county_code = $1
+order by release_date, id
+"""
+CLIENT_BY_NAME = "select id from api_client where name = $1 and disabled_at is null"
+
+CHECK_COLUMNS = [
+    "id", "asked_at", "asker", "department", "community_code", "county_code", "matter_code", "matter_title",
+    "role", "allowed", "rule", "reason", "cited_scope", "cited_code", "cited_list", "cited_entry",
+    "cited_release", "cited_document",
+]
+RECEIPT = f"select {', '.join(CHECK_COLUMNS)} from check_record where id = $1"

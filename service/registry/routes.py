@@ -1,0 +1,304 @@
+"""The registry's API (lists, entries, releases, import/export), the enforcement check, and the public pages."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Template
+
+from service.core.audit import Actor
+from service.core.auth import identity_of
+from service.core.authz import Permission, body_domain, path_domain
+from service.core.db import DB
+from service.core.errors import NotFound
+from service.core.lifespan import STARTERS
+from service.core.openapi import AUTHED, problems
+from service.registry import checks, service
+from service.registry.schemas import (
+    AddItem,
+    Adjustment,
+    AmendItem,
+    CertificateAnswer,
+    CheckAnswer,
+    CheckRequest,
+    EffectiveList,
+    EntryPage,
+    EntryRead,
+    ImportReport,
+    ItemRead,
+    ListDifference,
+    Receipt,
+    ReleaseCreate,
+    ReleaseRead,
+)
+from service.web.context import PAGE_HEADERS, page_context
+
+KindQuery = Annotated[str | None, QueryParameter(pattern="^(task|plaque|certificate|report|digital)$")]
+ListQuery = Annotated[str | None, QueryParameter(pattern="^[a-z_]{2,20}$")]
+TextQuery = Annotated[str | None, QueryParameter(max_length=100)]
+SECURED = [{"BearerToken": []}]
+
+
+async def _scope_domain(connection: Any) -> str:
+    return service.scope_domain(str(connection.path_params["list_scope"]))
+
+
+_adjust = Permission("registry", "adjust", domain=_scope_domain)
+
+
+class RegistryController(Controller):
+    path = "/api/v1/registry"
+    tags = ["registry"]
+
+    # ---- the log, for replication ----
+
+    @get("/entries", operation_id="ListRegistryEntries", opt={"public": True}, responses=problems(),
+         summary="The entry log from entry number `start` (public): replay it to rebuild every record")
+    async def list_entries(
+        self, db: DB, start: Annotated[int, QueryParameter(ge=1)] = 1,
+        limit: Annotated[int, QueryParameter(ge=1, le=service.ENTRY_PAGE_MAX)] = 100,
+    ) -> EntryPage:
+        return await service.entries(db, start=start, limit=limit)
+
+    @get("/scopes/{list_scope:str}/items/{code:str}", operation_id="GetRegistryItem", opt={"public": True},
+         summary="An item's record: its latest state, which may take effect in the future (public)",
+         responses=problems(404))
+    async def get_item(self, db: DB, list_scope: FromPath[str], code: FromPath[str]) -> ItemRead:
+        return await service.get_record(db, scope=list_scope, code=code)
+
+    @get("/scopes/{list_scope:str}/items/{code:str}/entries", operation_id="GetRegistryItemHistory",
+         opt={"public": True}, summary="Every entry of one item, oldest first (public)", responses=problems(404))
+    async def item_history(self, db: DB, list_scope: FromPath[str], code: FromPath[str]) -> list[EntryRead]:
+        return await service.item_history(db, scope=list_scope, code=code)
+
+    # ---- adjustment ----
+
+    @post("/scopes/{list_scope:str}/items", operation_id="AddRegistryItem", opt={"permission": _adjust},
+          summary="Add an item to a list ('national', a province or a county), effective from a date",
+          responses=problems(*AUTHED, 404, 409), security=SECURED)
+    async def add_item(self, request: Request[Any, Any, Any], db: DB, list_scope: FromPath[str],
+                       data: JSONBody[AddItem]) -> ItemRead:
+        return await service.add_item(db, actor=Actor.from_connection(request, "registry"), scope=list_scope,
+                                      item=data.item, effective_from=data.effective_from, reason=data.reason,
+                                      source_ref=data.source_ref)
+
+    @post("/scopes/{list_scope:str}/items/{code:str}/amend", operation_id="AmendRegistryItem",
+          opt={"permission": _adjust}, summary="Amend an item's fields from a date",
+          responses=problems(*AUTHED, 404), security=SECURED)
+    async def amend(self, request: Request[Any, Any, Any], db: DB, list_scope: FromPath[str], code: FromPath[str],
+                    data: JSONBody[AmendItem]) -> ItemRead:
+        return await service.adjust(db, actor=Actor.from_connection(request, "registry"), scope=list_scope, code=code,
+                                    entry_type="amend", effective_from=data.effective_from, reason=data.reason,
+                                    source_ref=data.source_ref, changes=data.changes)
+
+    async def _status(self, request: Request[Any, Any, Any], db: Any, scope: str, code: str, entry_type: str,
+                      data: Adjustment) -> ItemRead:
+        return await service.adjust(db, actor=Actor.from_connection(request, "registry"), scope=scope, code=code,
+                                    entry_type=entry_type, effective_from=data.effective_from, reason=data.reason,
+                                    source_ref=data.source_ref)
+
+    @post("/scopes/{list_scope:str}/items/{code:str}/suspend", operation_id="SuspendRegistryItem",
+          opt={"permission": _adjust}, summary="Suspend an item from a date (a county may suspend a template item)",
+          responses=problems(*AUTHED, 404), security=SECURED)
+    async def suspend(self, request: Request[Any, Any, Any], db: DB, list_scope: FromPath[str], code: FromPath[str],
+                      data: JSONBody[Adjustment]) -> ItemRead:
+        return await self._status(request, db, list_scope, code, "suspend", data)
+
+    @post("/scopes/{list_scope:str}/items/{code:str}/resume", operation_id="ResumeRegistryItem",
+          opt={"permission": _adjust}, summary="Resume a suspended item from a date",
+          responses=problems(*AUTHED, 404), security=SECURED)
+    async def resume(self, request: Request[Any, Any, Any], db: DB, list_scope: FromPath[str], code: FromPath[str],
+                     data: JSONBody[Adjustment]) -> ItemRead:
+        return await self._status(request, db, list_scope, code, "resume", data)
+
+    @post("/scopes/{list_scope:str}/items/{code:str}/retire", operation_id="RetireRegistryItem",
+          opt={"permission": _adjust},
+          summary="Retire an item from a date (for a template item on a county list: the county excludes it)",
+          responses=problems(*AUTHED, 404), security=SECURED)
+    async def retire(self, request: Request[Any, Any, Any], db: DB, list_scope: FromPath[str], code: FromPath[str],
+                     data: JSONBody[Adjustment]) -> ItemRead:
+        return await self._status(request, db, list_scope, code, "retire", data)
+
+    @post("/scopes/{list_scope:str}/import", operation_id="ImportRegistryItems", opt={"permission": _adjust},
+          summary="Load items from CSV or JSON; bad rows are reported; nothing is loaded unless partial=true",
+          responses=problems(*AUTHED, 404), security=SECURED, status_code=200)
+    async def import_items(
+        self, request: Request[Any, Any, Any], db: DB, list_scope: FromPath[str],
+        format: FromQuery[Literal["csv", "json"]] = "csv", partial: FromQuery[bool] = False,
+    ) -> ImportReport:
+        text = (await request.body()).decode("utf-8", errors="replace")
+        return await service.import_items(db, actor=Actor.from_connection(request, "registry"), scope=list_scope,
+                                          text=text, fmt=format, partial=partial)
+
+    # ---- counties: effective lists, releases, differences, export ----
+
+    @get("/counties/{code:str}/items", operation_id="GetCountyList", opt={"public": True},
+         summary="A county's effective list on a date (default today) or as a release fixed it (public)",
+         responses=problems(404))
+    async def county_list(
+        self, db: DB, code: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
+        release: FromQuery[str | None] = None, kind: KindQuery = None, list_name: Annotated[
+            str | None, QueryParameter(name="list", pattern="^[a-z_]{2,20}$")] = None, q: TextQuery = None,
+    ) -> EffectiveList:
+        when, fixed, items = await service.list_at(db, county_code=code, as_of=as_of, release=release)
+        return EffectiveList(county_code=code, community_code=None, as_of=when, release=fixed,
+                             items=service.filter_items(items, kind=kind, list_name=list_name, q=q))
+
+    @get("/counties/{code:str}/export", operation_id="ExportCountyList", opt={"public": True},
+         summary="Export a county's list (date or release) as CSV or JSON; the CSV can be imported again",
+         responses=problems(404))
+    async def export(
+        self, db: DB, code: FromPath[str], format: FromQuery[Literal["csv", "json"]] = "csv",
+        as_of: FromQuery[datetime.date | None] = None, release: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        when, fixed, items = await service.list_at(db, county_code=code, as_of=as_of, release=release)
+        label = release or when.isoformat()
+        if format == "json":
+            body = EffectiveList(county_code=code, community_code=None, as_of=when, release=fixed, items=items)
+            return Response(msgspec.json.encode(body), media_type="application/json", headers={
+                "Content-Disposition": f'attachment; filename="{code}-{label}.json"'})
+        return Response(service.export_csv(items), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{code}-{label}.csv"'})
+
+    @get("/counties/{code:str}/releases", operation_id="ListCountyReleases", opt={"public": True},
+         summary="A county's releases (public)", responses=problems(404))
+    async def releases(self, db: DB, code: FromPath[str]) -> list[ReleaseRead]:
+        return await service.list_releases(db, county_code=code)
+
+    @post("/counties/{code:str}/releases", operation_id="CreateCountyRelease",
+          opt={"permission": Permission("registry", "adjust", domain=path_domain("code"))},
+          summary="Fix a named, dated version of a county's list (issuing body, document number, approval, filing)",
+          responses=problems(*AUTHED, 404, 409), security=SECURED)
+    async def create_release(self, request: Request[Any, Any, Any], db: DB, code: FromPath[str],
+                             data: JSONBody[ReleaseCreate]) -> ReleaseRead:
+        return await service.create_release(db, actor=Actor.from_connection(request, "county_reviewer"),
+                                            county_code=code, data=data)
+
+    @get("/counties/{code:str}/diff", operation_id="DiffCountyLists", opt={"public": True},
+         summary="What changed between two releases or dates, item by item (public)", responses=problems(404))
+    async def diff(
+        self, db: DB, code: FromPath[str], from_release: FromQuery[str | None] = None,
+        from_date: FromQuery[datetime.date | None] = None, to_release: FromQuery[str | None] = None,
+        to_date: FromQuery[datetime.date | None] = None,
+    ) -> ListDifference:
+        return await service.difference(db, county_code=code, from_release=from_release, from_date=from_date,
+                                        to_release=to_release, to_date=to_date)
+
+    # ---- communities: duty publicity ----
+
+    @get("/communities/{code:str}/items", operation_id="GetCommunityList", opt={"public": True},
+         summary="A community's effective list (its county's), searchable by kind, list and text (public)",
+         responses=problems(404))
+    async def community_list(
+        self, db: DB, code: FromPath[str], as_of: FromQuery[datetime.date | None] = None, kind: KindQuery = None,
+        list_name: Annotated[str | None, QueryParameter(name="list", pattern="^[a-z_]{2,20}$")] = None,
+        q: TextQuery = None,
+    ) -> EffectiveList:
+        county = await service.county_of_community(db, code=code)
+        when, fixed, items = await service.list_at(db, county_code=county, as_of=as_of)
+        return EffectiveList(county_code=county, community_code=code, as_of=when, release=fixed,
+                             items=service.filter_items(items, kind=kind, list_name=list_name, q=q))
+
+    @get("/communities/{code:str}/certificates", operation_id="CanCommunityIssueCertificate",
+         opt={"public": True}, responses=problems(404),
+         summary="Can my community issue this certificate? By name or code: retained or cancelled, and why (public)")
+    async def certificate(self, db: DB, code: FromPath[str],
+                          q: Annotated[str, QueryParameter(min_length=1, max_length=100)]) -> CertificateAnswer:
+        found = await service.certificate_answer(db, community_code=code, query=q)
+        item = found["item"]
+        if item is None:
+            return CertificateAnswer(
+                community_code=code, query=q, found=False, may_issue=False,
+                answer="清单中没有该证明事项：未列入保留清单的证明，社区可以不出具 "
+                       "(not on the lists: a certificate that is not retained need not be issued by the community)")
+        retained = item.list == "retained"
+        return CertificateAnswer(
+            community_code=code, query=q, found=True, may_issue=retained,
+            answer=("保留：社区可以出具 (retained: the community may issue it)" if retained else
+                    "已取消：社区不再出具 (cancelled: the community no longer issues it)"),
+            code=item.code, title=item.title, list=item.list, basis=item.basis, basis_number=item.basis_number,
+            issued_instead_by=item.item.get("issued_instead_by"), scope=item.scope, entry_number=item.entry_number)
+
+
+class CheckController(Controller):
+    path = "/api/v1/checks"
+    tags = ["checks"]
+
+    @post("/", operation_id="CheckMatter", status_code=200, security=SECURED,
+          opt={"permission": Permission("check", "ask", domain=body_domain("community_code"))},
+          summary="May this department put this matter on this community in this role? Answer with citation",
+          responses=problems(*AUTHED, 404))
+    async def check(self, request: Request[Any, Any, Any], data: JSONBody[CheckRequest]) -> CheckAnswer:
+        checker: checks.Checker = request.app.state.checker
+        node = request.app.state.tree.get(data.community_code)
+        if node is None or node.level != "community":
+            raise NotFound(f"社区 {data.community_code} 不存在 (unknown community {data.community_code})",
+                           extra={"community_code": data.community_code})
+        identity = identity_of(request)
+        return await checker.decide(asker_subject=identity.subject, asker_name=f"{identity.subject} {identity.name}",
+                                    request=data, community_county=node.county_code or "")
+
+    @get("/receipts/{receipt_id:str}", operation_id="GetCheckReceipt", opt={"public": True},
+         summary="A check's decision and citation, at a stable public address (public)", responses=problems(404))
+    async def receipt(self, request: Request[Any, Any, Any], db: DB, receipt_id: FromPath[str]) -> Receipt:
+        return await checks.receipt(db, getattr(request.app.state, "checker", None), receipt_id=receipt_id)
+
+
+LIST_LABELS = {
+    "duty": "依法履行职责事项", "assisting": "依法协助政府工作事项", "prohibited": "禁止事项（负面清单）",
+    "exterior": "外挂牌子", "interior": "室内牌子", "mechanism": "工作机制", "retained": "保留的证明事项",
+    "cancelled": "取消的证明事项", "report_form": "报表", "ledger": "台账", "app": "政务应用程序",
+    "account": "公众账号", "work_group": "工作群组",
+}
+
+
+class RegistryPages(Controller):
+    path = "/"
+    include_in_schema = False
+    response_headers = PAGE_HEADERS
+
+    @get("/duty/{code:str}", opt={"public": True})
+    async def duty_page(self, request: Request[Any, Any, Any], db: DB, code: FromPath[str],
+                        kind: KindQuery = None, q: TextQuery = None,
+                        list_name: Annotated[str | None, QueryParameter(name="list",
+                                                                        pattern="^[a-z_]{0,20}$")] = None) -> Template:
+        county = await service.county_of_community(db, code=code)
+        when, release, items = await service.list_at(db, county_code=county, as_of=None)
+        shown = service.filter_items(items, kind=kind or None, list_name=list_name or None, q=q)
+        groups: dict[str, list[Any]] = {}
+        for item in shown:
+            groups.setdefault(item.list, []).append(item)
+        tree = request.app.state.tree
+        node, county_node = tree.get(code), tree.get(county)
+        return Template("registry/duty.html", context=page_context(
+            request, community=node, county=county_node, as_of=when, release=release, total=len(shown),
+            groups=[(LIST_LABELS.get(name, name), rows) for name, rows in sorted(
+                groups.items(), key=lambda g: list(LIST_LABELS).index(g[0]) if g[0] in LIST_LABELS else 99)],
+            q=q or "", list_name=list_name or "", lists=LIST_LABELS))
+
+    @get("/checks/{receipt_id:str}", opt={"public": True})
+    async def receipt_page(self, request: Request[Any, Any, Any], db: DB, receipt_id: FromPath[str]) -> Template:
+        found = await checks.receipt(db, getattr(request.app.state, "checker", None), receipt_id=receipt_id)
+        node = request.app.state.tree.get(found.community_code)
+        return Template("registry/receipt.html", context=page_context(
+            request, receipt=found, community=node, list_label=LIST_LABELS.get(found.citation.list or "", "")))
+
+
+async def start_checker(app: Any) -> Any:
+    """Hold the lists for the check in this process; keep them current; write the check records."""
+    checker = checks.Checker(app.state.pool, app.state.authorizer)
+    await checker.start()
+    checker.recorder.start()
+    app.state.checker = checker
+    app.state.listener.on("registry", checker.refresh)
+    return checker.recorder.stop
+
+
+if start_checker not in STARTERS:
+    STARTERS.append(start_checker)
+
+ROUTES = [RegistryController, CheckController, RegistryPages]
