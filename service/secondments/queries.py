@@ -16,6 +16,7 @@ r.home_community_code, j.name as home_community_name, r.county_code, r.purpose, 
 r.worker_consent, r.community_consent, r.broken_rules, r.decision_due, r.decided_at, r.decided_by,
 r.decision_reasons, r.staffing_warning, r.returned_on, r.overdue_since, r.submitted_by, r.created_at,
 r.client_id, r.jurisdiction_code, r.worker_refs,
+(select name from jurisdiction where code = r.county_code) as county_name,
 coalesce((select jsonb_agg(jsonb_build_object('worker_ref', w.worker_ref, 'display_name', w.display_name)
                            order by w.worker_ref)
           from secondment_worker sw join community_worker w on w.id = sw.worker_id where sw.request_id = r.id),

@@ -98,6 +98,8 @@ class SecondmentRead(Output):
     worker_consent: bool
     community_consent: bool
     broken_rules: list[BrokenRule]
+    routed_to: str | None
+    """who decides: the county organisation department (none for a refused attempt)"""
     decision_due: date | None
     decided_at: datetime | None
     decided_by: str | None
