@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint openapi bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint openapi bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,7 +22,14 @@ $(TEST_STAMP): $(STAMP)
 run: $(STAMP)
 	$(BIN)/matter-registry dev
 
-test: $(TEST_STAMP)
+# The browser tests drive Debian's chromium (a browser download by Playwright is not possible here).
+# fonts-noto-cjk: without a CJK font the screenshots show boxes instead of Chinese.
+browser:
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; } || { \
+	  echo "installing Debian's chromium and a Chinese font for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+test: $(TEST_STAMP) browser
 	$(BIN)/python -m pytest -q
 
 lint: $(TEST_STAMP)
