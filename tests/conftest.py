@@ -112,7 +112,9 @@ async def fresh_database(server_url: str, template_name: str | None = TEMPLATE) 
     name = f"mr_test_{os.getpid()}_{next(_counter)}"
     admin = await connect(server_url)
     try:
-        source = f'template "{template_name}" strategy file_copy' if template_name else ""
+        # file copy is much faster for small databases; the STRATEGY clause exists from PostgreSQL 15
+        newer = int(await admin.fetchval("show server_version_num")) >= 150000
+        source = f'template "{template_name}"' + (" strategy file_copy" if newer else "") if template_name else ""
         await admin.execute(f'create database "{name}" {source}')
     finally:
         await admin.close()
