@@ -264,3 +264,31 @@ async def test_duty_page_is_public_chinese_and_searchable(client):
     assert "style=" not in r.text
     en = await client.get(f"/duty/{COMMUNITY}", headers={"Accept-Language": "en"})
     assert "Community duty list" in en.text
+
+
+async def test_admission_functions_add_retire_and_find_similar_items(db):
+    from service.core.audit import SYSTEM
+    from service.core.errors import ValidationFailed
+    from service.registry import service
+    from service.registry.schemas import ItemCreate
+
+    async with db.transaction():
+        admitted = await service.admit_item(
+            db, actor=SYSTEM, county_code=COUNTY, item=ItemCreate(**ITEM), effective_from=today(),
+            reason="准入申请已批准", source_ref="admission_request:42")
+        assert admitted.status == "active"
+        entry = await db.fetchrow("select entry_type, source_ref from registry_entry where entry_number = $1",
+                                  admitted.entry_number)
+        assert tuple(entry) == ("add", "admission_request:42")
+        with pytest.raises(ValidationFailed) as refused:
+            await service.admit_item(db, actor=SYSTEM, county_code=COUNTY, item=ItemCreate(
+                kind="task", list="assisting", code="430121-Z-1", title="推销商业保险"), effective_from=today(),
+                reason="x", source_ref="admission_request:43")
+        assert refused.value.rule == "registry.template-prohibits"
+        similar = await service.similar_items(db, county_code=COUNTY, title="老年人助餐服务登记", content="")
+        assert similar[0].code == "430121-A-100"
+        assert 0 < similar[0].similarity <= 1
+        retired = await service.retire_item(db, actor=SYSTEM, county_code=COUNTY, code="430121-A-100",
+                                            effective_from=today(), reason="居民普遍反对",
+                                            source_ref="admission_request:42")
+        assert retired.status == "retired"
