@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import msgspec
 
+from service.admission.demo import load_admission
 from service.core.audit import SYSTEM
 from service.demo import data
 from service.identity import service as identity
@@ -20,6 +21,7 @@ from service.secondments.demo import load as load_secondments
 AREA_LOADERS: list[Callable[[asyncpg.Connection], Awaitable[None]]] = []
 AREA_LOADERS.append(load_secondments)
 AREA_LOADERS.append(load_registry)
+AREA_LOADERS.append(load_admission)  # after the registry: an approval writes to its lists
 
 
 class Credentials(msgspec.Struct):

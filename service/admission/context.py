@@ -1,0 +1,59 @@
+"""What screening needs of a county (rules, settings, calendar), kept per process for a minute.
+
+The `screening_rules`, `calendar` and `county_settings` change topics clear it at once; a TTL of
+zero (the CLI, the demo loader) reads the database every time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import asyncpg
+import msgspec
+
+from service.admission import queries
+from service.admission.screening import Rule
+from service.calendar import workdays
+from service.calendar.workdays import Calendar
+from service.settings_county import CountySettings
+from service.settings_county import load as load_settings
+
+TOPICS = ("screening_rules", "calendar", "county_settings")
+
+
+class CountyContext(msgspec.Struct, frozen=True):
+    rules: list[Rule]
+    settings: CountySettings
+    calendar: Calendar
+
+
+class ScreeningSource:
+    def __init__(self, ttl_s: float = 60.0) -> None:
+        self._ttl = ttl_s
+        self._counties: dict[str, tuple[float, CountyContext]] = {}
+
+    def clear(self) -> None:
+        self._counties.clear()
+
+    async def on_change(self, _pool: asyncpg.Pool) -> None:
+        self.clear()
+
+    async def county(self, conn: asyncpg.Connection, county_code: str, today: datetime.date) -> CountyContext:
+        now = time.monotonic()
+        held = self._counties.get(county_code)
+        if held is not None and held[0] > now:
+            return held[1]
+        rows = await conn.fetch(queries.RULES, [county_code])
+        rules = [Rule(rule=r["rule"], match_type=r["match_type"], pattern=r["pattern"], severity=r["severity"],
+                      message=r["message"], county_code=r["county_code"]) for r in rows]
+        settings = await load_settings(conn, county_code=county_code)
+        calendar = await workdays.load(conn, county_code=county_code, start=today - datetime.timedelta(days=31),
+                                       end=today + datetime.timedelta(days=3 * 366))
+        context = CountyContext(rules=rules, settings=settings, calendar=calendar)
+        if self._ttl > 0:
+            self._counties[county_code] = (now + self._ttl, context)
+        return context
+
+
+UNCACHED = ScreeningSource(ttl_s=0)

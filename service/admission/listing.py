@@ -1,0 +1,57 @@
+"""The one place admission touches the county lists: the registry's functions, nothing else."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import asyncpg
+
+from service.core.audit import Actor
+from service.registry import service as registry
+from service.registry.schemas import ItemCreate
+
+
+def item_from_request(row: asyncpg.Record, *, code: str, organisation_level: str | None, today: datetime.date
+                      ) -> ItemCreate:
+    body: dict[str, Any] = row["body"]
+    resources = body.get("resources") or {}
+    report = body.get("report_form") or {}
+    return ItemCreate(
+        kind=row["kind"], list=row["list_name"], code=code, title=row["title"], content=body.get("content", ""),
+        basis=body.get("basis"), basis_number=body.get("basis_number"), department=row["department"],
+        department_level=organisation_level,  # type: ignore[arg-type]
+        funding_yuan=resources.get("funding_yuan"), funding_source=resources.get("funding_source"),
+        staff=resources.get("staff"), authority=resources.get("authority"), time_limit=body.get("time_limit"),
+        data_needs=body.get("data_needs"), report_fields=list(report.get("fields") or []),
+        frequency=report.get("frequency"),
+        expires_on=datetime.date.fromisoformat(body["end_date"]) if body.get("end_date") else None,
+        source_issuer=row["reviewing_body"], source_number=f"准入申请 {row['id']}", source_date=today,
+    )
+
+
+async def admit(conn: asyncpg.Connection, *, actor: Actor, row: asyncpg.Record, code: str,
+                organisation_level: str | None, effective_from: datetime.date, today: datetime.date) -> None:
+    """Approval writes the item into the county's list, in the decision's transaction."""
+    await registry.admit_item(
+        conn, actor=actor, county_code=row["county_code"],
+        item=item_from_request(row, code=code, organisation_level=organisation_level, today=today),
+        effective_from=effective_from, reason=f"准入申请 {row['id']} 经 {row['reviewing_body']} 审核同意",
+        source_ref=f"admission_request:{row['id']}",
+    )
+
+
+async def retire(conn: asyncpg.Connection, *, actor: Actor, row: asyncpg.Record, effective_from: datetime.date,
+                 reason: str) -> None:
+    await registry.retire_item(conn, actor=actor, county_code=row["county_code"], code=row["item_code"],
+                               effective_from=effective_from, reason=reason,
+                               source_ref=f"admission_request:{row['id']}")
+
+
+async def similar(conn: asyncpg.Connection, *, county_code: str, title: str, content: str) -> list[Any]:
+    return list(await registry.similar_items(conn, county_code=county_code, title=title, content=content))
+
+
+async def listed_report_forms(conn: asyncpg.Connection, *, county_code: str, today: datetime.date) -> list[Any]:
+    items = await registry.effective_items(conn, county_code=county_code, as_of=today)
+    return [i for i in items if i.kind == "report"]

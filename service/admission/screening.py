@@ -1,0 +1,114 @@
+"""Automatic screening of an admission request, before any person sees it.
+
+The rules are data (policies/admission_screening.csv, synced into `screening_rule`; a county adds its
+own); this module only knows how to apply each kind of rule and the fixed checks of DOMAIN.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from service.admission.schemas import AdmissionSubmission, Finding, Screening
+from service.calendar.workdays import Calendar
+from service.settings_county import CountySettings
+
+RULES_FILE = "admission_screening.csv"
+# pg_trgm similarity at which a listed item is shown to the reviewer as a possible duplicate
+DUPLICATE_SIMILARITY = 0.45
+_SPACE = re.compile(r"\s+")
+
+
+class Rule(msgspec.Struct, frozen=True):
+    rule: str
+    match_type: str
+    pattern: str
+    severity: str
+    message: str
+    county_code: str | None = None
+
+
+def read_rules_file(policies_dir: Path) -> list[Rule]:
+    text = (policies_dir / RULES_FILE).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [Rule(rule=r["rule"], match_type=r["match_type"], pattern=r["pattern"], severity=r["severity"],
+                 message=r["message"]) for r in csv.DictReader(io.StringIO("\n".join(lines)))]
+
+
+def _normal(text: str) -> str:
+    return _SPACE.sub("", text)
+
+
+def screen(
+    submission: AdmissionSubmission, *, rules: list[Rule], settings: CountySettings, calendar: Calendar,
+    today: datetime.date, similar: list[Any], listed_reports: list[Any],
+) -> Screening:
+    """`similar`: registry SimilarItem-like objects; `listed_reports`: ListedItem-like report forms."""
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(rule: str, severity: str, message: str, cited: dict[str, Any] | None = None) -> None:
+        if (rule, message) not in seen:
+            seen.add((rule, message))
+            findings.append(Finding(rule=rule, severity=severity, message=message, cited=cited))  # type: ignore[arg-type]
+
+    text = _normal(f"{submission.title}\n{submission.content}")
+    area_text = text + _normal(submission.policy_area or "")
+    declared = f"{submission.kind}:{submission.list}"
+    refused_phrases: set[str] = set()
+    for rule in sorted(rules, key=lambda r: r.severity != "refuse"):
+        if rule.match_type == "category" and rule.pattern in (declared, submission.list):
+            add(rule.rule, rule.severity, rule.message, {"declared": declared})
+        elif (rule.match_type == "responsible_area" and submission.community_role == "responsible"
+              and rule.pattern in area_text):
+            add(rule.rule, rule.severity, rule.message, {"community_role": "responsible", "matched": rule.pattern})
+        elif rule.match_type == "phrase" and _normal(rule.pattern) in text:
+            pattern = _normal(rule.pattern)
+            # a flag phrase inside a phrase already refused adds nothing
+            if rule.severity == "flag" and any(pattern in p for p in refused_phrases):
+                continue
+            if rule.severity == "refuse":
+                refused_phrases.add(pattern)
+            add(rule.rule, rule.severity, rule.message, {"phrase": rule.pattern})
+
+    for item in similar:
+        if item.similarity >= DUPLICATE_SIMILARITY:
+            add("admission.duplicate", "flag",
+                f"与已列入清单的事项“{item.title}”（{item.scope} / {item.code}）相似，可能重复。",
+                {"scope": item.scope, "code": item.code, "title": item.title, "list": item.list,
+                 "similarity": item.similarity})
+
+    if not (submission.basis and submission.basis.strip()):
+        add("admission.missing-basis", "flag", "未填写法律或政策依据。")
+    if submission.community_role == "assisting" and not submission.resources.any_given():
+        add("admission.assisting-without-resources", "flag",
+            "协助事项未随事项转移经费、人员或权限（权随责走、费随事转、人随事转）。")
+    ahead = calendar.working_days_between(today, submission.start_date)
+    if ahead < settings.notice_working_days:
+        add("admission.notice-period", "flag",
+            f"开始日期 {submission.start_date} 距今仅 {max(ahead, 0)} 个工作日，少于本县要求的提前 "
+            f"{settings.notice_working_days} 个工作日。",
+            {"working_days_ahead": ahead, "required": settings.notice_working_days})
+    if submission.end_date is not None and submission.end_date < submission.start_date:
+        add("admission.end-before-start", "flag", "结束日期早于开始日期。")
+
+    if submission.report_form is not None:
+        asked = {_normal(f) for f in submission.report_form.fields}
+        for listed in listed_reports:
+            fields = listed.item.get("report_fields") or []
+            common = sorted({f for f in fields if _normal(f) in asked})
+            if common:
+                add("admission.report-fields-collected", "flag",
+                    f"报表字段 {'、'.join(common)} 已由清单内报表“{listed.title}”（{listed.code}）采集，"
+                    "应一次采集、多方利用。",
+                    {"scope": listed.scope, "code": listed.code, "title": listed.title, "fields": common})
+
+    verdict = ("refused" if any(f.severity == "refuse" for f in findings)
+               else "flagged" if findings else "clear")
+    return Screening(verdict=verdict, findings=findings)

@@ -1,0 +1,452 @@
+"""Admission requests: submission, screening, routing per county, transitions, decisions.
+
+Every change of state goes through `_record`: a timestamped transition row, an audit event and, for
+the request's department, an outbox row, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from service.admission import listing, queries
+from service.admission.context import UNCACHED, ScreeningSource
+from service.admission.schemas import (
+    AdmissionRequestPage,
+    AdmissionRequestRead,
+    AdmissionRequestSummary,
+    AdmissionSubmission,
+    CallbackRead,
+    Decision,
+    DeliveryRead,
+    LinkedRequest,
+    Revocation,
+    Screening,
+    ScreeningRuleCreate,
+    ScreeningRuleRead,
+    TransitionRead,
+)
+from service.admission.screening import screen
+from service.core import audit
+from service.core.audit import Actor
+from service.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from service.notifications import outbox
+
+CHINA = ZoneInfo("Asia/Shanghai")
+OPEN = ("submitted", "in_review")
+ALLOWED: dict[str, list[str]] = {
+    "draft": ["submitted", "withdrawn"],
+    "submitted": ["in_review", "withdrawn"],
+    "in_review": ["approved", "rejected", "returned", "withdrawn"],
+    "returned": ["resubmitted", "withdrawn"],
+    "approved": ["revoked"],
+}
+VERB = {"draft": "draft", "submitted": "submit", "refused": "refuse", "in_review": "start_review",
+        "approved": "approve", "rejected": "reject", "returned": "return", "withdrawn": "withdraw",
+        "resubmitted": "resubmit", "revoked": "revoke"}
+
+
+def today() -> datetime.date:
+    """Deadlines are counted in China's calendar days."""
+    return datetime.datetime.now(CHINA).date()
+
+
+class Submitter(msgspec.Struct, frozen=True):
+    subject: str
+    client_id: int | None
+    department: str
+    organisation_level: str | None = None
+
+
+# ---- reading ----
+
+def _screening(row: asyncpg.Record) -> Screening | None:
+    if row["verdict"] is None:
+        return None
+    return Screening(verdict=row["verdict"], findings=msgspec.convert(row["findings"], list[Any]))
+
+
+def _overdue(row: Any) -> bool:
+    return row["status"] in OPEN and row["decision_due"] is not None and row["decision_due"] < today()
+
+
+async def to_read(conn: asyncpg.Connection, row: asyncpg.Record) -> AdmissionRequestRead:
+    linked = await conn.fetch(queries.LINKED, row["group_id"], row["id"])
+    return AdmissionRequestRead(
+        id=row["id"], group_id=row["group_id"], revision=row["revision"], previous_id=row["previous_id"],
+        status=row["status"], county_code=row["county_code"], reviewing_body=row["reviewing_body"],
+        department=row["department"], targets=list(row["targets"]), kind=row["kind"], list=row["list_name"],
+        title=row["title"], screening=_screening(row), decision_due=row["decision_due"], overdue=_overdue(row),
+        submitted_at=row["submitted_at"], decided_at=row["decided_at"], decision_reason=row["decision_reason"],
+        effective_from=row["effective_from"], item_code=row["item_code"],
+        allowed_transitions=ALLOWED.get(row["status"], []),
+        linked=[LinkedRequest(id=r["id"], county_code=r["county_code"], status=r["status"]) for r in linked],
+        submission=row["body"], created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+async def _row(conn: asyncpg.Connection, request_id: int) -> asyncpg.Record:
+    row = await conn.fetchrow(queries.GET_REQUEST, request_id)
+    if row is None:
+        raise NotFound(f"准入申请 {request_id} 不存在 (admission request {request_id} not found)")
+    return row
+
+
+async def visible(conn: asyncpg.Connection, *, request_id: int, subject: str,
+                  may_review: Callable[[str], bool]) -> asyncpg.Record:
+    """The request if the caller submitted it or reviews its county; otherwise 404, so nothing leaks."""
+    row = await _row(conn, request_id)
+    if row["submitter"] != subject and not may_review(row["county_code"]):
+        raise NotFound(f"准入申请 {request_id} 不存在 (admission request {request_id} not found)")
+    return row
+
+
+async def _own(conn: asyncpg.Connection, *, request_id: int, subject: str) -> asyncpg.Record:
+    row = await _row(conn, request_id)
+    if row["submitter"] != subject:
+        raise NotFound(f"准入申请 {request_id} 不存在 (admission request {request_id} not found)")
+    return row
+
+
+async def get(conn: asyncpg.Connection, *, request_id: int, subject: str,
+              may_review: Callable[[str], bool]) -> AdmissionRequestRead:
+    return await to_read(conn, await visible(conn, request_id=request_id, subject=subject, may_review=may_review))
+
+
+async def list_requests(
+    conn: asyncpg.Connection, *, subject: str, review_counties: list[str], status: str | None,
+    county_code: str | None, overdue: bool, before: int | None, limit: int,
+) -> AdmissionRequestPage:
+    rows = await conn.fetch(queries.LIST, subject, review_counties, status, county_code, overdue, today(), before,
+                            limit + 1)
+    items = [AdmissionRequestSummary(
+        id=r["id"], group_id=r["group_id"], revision=r["revision"], status=r["status"],
+        county_code=r["county_code"], department=r["department"], title=r["title"], verdict=r["verdict"],
+        decision_due=r["decision_due"], overdue=_overdue(r), submitted_at=r["submitted_at"]) for r in rows[:limit]]
+    return AdmissionRequestPage(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+
+async def history(conn: asyncpg.Connection, *, row: asyncpg.Record) -> list[TransitionRead]:
+    return [TransitionRead(**dict(r)) for r in await conn.fetch(queries.HISTORY, row["id"])]
+
+
+async def deliveries(conn: asyncpg.Connection, *, row: asyncpg.Record) -> list[DeliveryRead]:
+    return [DeliveryRead(**dict(r)) for r in await conn.fetch(queries.DELIVERIES, str(row["id"]))]
+
+
+# ---- writing ----
+
+async def _record(conn: asyncpg.Connection, *, actor: Actor, row: asyncpg.Record, from_status: str | None,
+                  reason: str | None = None, change: dict[str, Any] | None = None) -> None:
+    to_status = row["status"]
+    who = f"{actor.actor_type}:{actor.actor_id or actor.actor_name}"
+    await conn.execute(queries.INSERT_TRANSITION, row["id"], from_status, to_status, who, reason)
+    await audit.record(conn, actor=actor, action=f"admission.{VERB[to_status]}", subject_type="admission_request",
+                       subject_id=str(row["id"]), jurisdiction=row["county_code"],
+                       change={"from": from_status, "to": to_status, "reason": reason, **(change or {})})
+    if row["client_id"] is not None and to_status != "draft":
+        await outbox.enqueue(conn, client_id=row["client_id"], topic="admission_request.status",
+                             subject_type="admission_request", subject_id=str(row["id"]), payload={
+                                 "event": "admission_request.status_changed", "request_id": row["id"],
+                                 "group_id": row["group_id"], "revision": row["revision"],
+                                 "county_code": row["county_code"], "title": row["title"],
+                                 "from": from_status, "status": to_status, "reason": reason,
+                                 "verdict": row["verdict"],
+                                 "decision_due": row["decision_due"].isoformat() if row["decision_due"] else None,
+                                 "item_code": row["item_code"] if to_status == "approved" else None,
+                                 "at": row["updated_at"].isoformat(),
+                             })
+
+
+async def _route(conn: asyncpg.Connection, targets: list[str]) -> dict[str, list[str]]:
+    """Targets grouped by county; each must be a known county, street or community."""
+    wanted = list(dict.fromkeys(targets))
+    rows = {r["code"]: r for r in await conn.fetch(queries.TARGETS, wanted)}
+    by_county: dict[str, list[str]] = {}
+    for code in wanted:
+        row = rows.get(code)
+        if row is None or row["level"] not in ("county", "street", "community") or row["county_code"] is None:
+            raise ValidationFailed.field("targets", f"{code} 不是已知的县、街道或社区 (not a known county, street or "
+                                         "community)", rule="admission.targets")
+        by_county.setdefault(row["county_code"], []).append(code)
+    return by_county
+
+
+async def screen_request(conn: asyncpg.Connection, *, data: AdmissionSubmission, county_code: str,
+                         source: ScreeningSource) -> tuple[Screening, Any]:
+    day = today()
+    context = await source.county(conn, county_code, day)
+    similar = await listing.similar(conn, county_code=county_code, title=data.title, content=data.content)
+    reports = (await listing.listed_report_forms(conn, county_code=county_code, today=day)
+               if data.report_form is not None else [])
+    result = screen(data, rules=context.rules, settings=context.settings, calendar=context.calendar, today=day,
+                    similar=similar, listed_reports=reports)
+    return result, context
+
+
+async def _create(
+    conn: asyncpg.Connection, *, actor: Actor, submitter: Submitter, data: AdmissionSubmission, county_code: str,
+    targets: list[str], draft: bool, group_id: int | None, revision: int, previous_id: int | None,
+    source: ScreeningSource,
+) -> asyncpg.Record:
+    body = msgspec.to_builtins(data)
+    body["targets"] = targets
+    if draft:
+        context = await source.county(conn, county_code, today())
+        status, verdict, findings, due = "draft", None, [], None
+    else:
+        screening, context = await screen_request(conn, data=data, county_code=county_code, source=source)
+        verdict, findings = screening.verdict, msgspec.to_builtins(screening.findings)
+        status = "refused" if verdict == "refused" else "submitted"
+        due = (context.calendar.add_working_days(today(), context.settings.decision_working_days)
+               if status == "submitted" else None)
+    row = await conn.fetchrow(
+        queries.INSERT_REQUEST, group_id, revision, previous_id, submitter.subject, submitter.client_id,
+        submitter.department, county_code, targets, context.settings.reviewing_body, status, data.kind, data.list,
+        data.title, body, verdict, findings, due,
+    )
+    await _record(conn, actor=actor, row=row, from_status=None, reason=_refusal_reason(row),
+                  change={"targets": targets, "verdict": verdict})
+    return row
+
+
+def _refusal_reason(row: asyncpg.Record) -> str | None:
+    if row["status"] != "refused":
+        return None
+    return "；".join(f"[{f['rule']}] {f['message']}" for f in row["findings"] if f["severity"] == "refuse")
+
+
+def _check_targets(targets: list[str], may_submit: Callable[[str], bool]) -> None:
+    denied = [code for code in targets if not may_submit(code)]
+    if denied:
+        raise Forbidden(f"无权向 {', '.join(denied)} 提交准入申请 (your role does not cover these targets)",
+                        rule="admission.target-not-covered")
+
+
+async def submit(
+    conn: asyncpg.Connection, *, actor: Actor, submitter: Submitter, data: AdmissionSubmission, draft: bool,
+    may_submit: Callable[[str], bool], source: ScreeningSource = UNCACHED,
+) -> AdmissionRequestRead:
+    """Save a draft or submit; targets in several counties become one linked request per county."""
+    _check_targets(data.targets, may_submit)
+    by_county = await _route(conn, data.targets)
+    group_id: int | None = None
+    first: asyncpg.Record | None = None
+    for county_code in sorted(by_county):
+        row = await _create(conn, actor=actor, submitter=submitter, data=data, county_code=county_code,
+                            targets=by_county[county_code], draft=draft, group_id=group_id, revision=1,
+                            previous_id=None, source=source)
+        group_id = row["group_id"]
+        first = first or row
+    assert first is not None
+    return await to_read(conn, first)
+
+
+async def _one_county(conn: asyncpg.Connection, *, row: asyncpg.Record, data: AdmissionSubmission) -> list[str]:
+    by_county = await _route(conn, data.targets)
+    if set(by_county) != {row["county_code"]}:
+        raise ValidationFailed.field("targets", f"修改后的目标须仍在 {row['county_code']} 县内 (a revision keeps its "
+                                     "county; submit a new request for another county)", rule="admission.same-county")
+    return by_county[row["county_code"]]
+
+
+async def edit_draft(conn: asyncpg.Connection, *, actor: Actor, subject: str, request_id: int,
+                     data: AdmissionSubmission, may_submit: Callable[[str], bool]) -> AdmissionRequestRead:
+    row = await _own(conn, request_id=request_id, subject=subject)
+    _check_targets(data.targets, may_submit)
+    targets = await _one_county(conn, row=row, data=data)
+    body = msgspec.to_builtins(data)
+    body["targets"] = targets
+    updated = await conn.fetchrow(queries.UPDATE_DRAFT, request_id, targets, data.kind, data.list, data.title, body)
+    if updated is None:
+        raise InvalidTransition(f"已提交的申请不能修改 (a {row['status']} request is frozen; amendments come as a new "
+                                "revision after a return)", allowed=ALLOWED.get(row["status"], []))
+    await audit.record(conn, actor=actor, action="admission.edit_draft", subject_type="admission_request",
+                       subject_id=str(request_id), jurisdiction=row["county_code"], change=body)
+    return await to_read(conn, updated)
+
+
+async def submit_draft(conn: asyncpg.Connection, *, actor: Actor, subject: str, request_id: int,
+                       source: ScreeningSource = UNCACHED) -> AdmissionRequestRead:
+    row = await _own(conn, request_id=request_id, subject=subject)
+    if row["status"] != "draft":
+        raise InvalidTransition(f"状态为 {row['status']} 的申请不能提交 (only a draft can be submitted)",
+                                allowed=ALLOWED.get(row["status"], []))
+    data = msgspec.convert(row["body"], AdmissionSubmission)
+    screening, context = await screen_request(conn, data=data, county_code=row["county_code"], source=source)
+    status = "refused" if screening.verdict == "refused" else "submitted"
+    due = (context.calendar.add_working_days(today(), context.settings.decision_working_days)
+           if status == "submitted" else None)
+    updated = await conn.fetchrow(queries.SUBMIT_DRAFT, request_id, status, screening.verdict,
+                                  msgspec.to_builtins(screening.findings), due, context.settings.reviewing_body)
+    if updated is None:  # submitted concurrently
+        current = await _row(conn, request_id)
+        raise InvalidTransition(f"状态为 {current['status']} 的申请不能提交 (only a draft can be submitted)",
+                                allowed=ALLOWED.get(current["status"], []))
+    await _record(conn, actor=actor, row=updated, from_status="draft", reason=_refusal_reason(updated))
+    return await to_read(conn, updated)
+
+
+async def _transition(
+    conn: asyncpg.Connection, *, actor: Actor, request_id: int, to: str, reason: str | None = None,
+    effective_from: datetime.date | None = None, item_code: str | None = None,
+) -> tuple[asyncpg.Record, str]:
+    expected = [state for state, nexts in ALLOWED.items() if to in nexts]
+    who = f"{actor.actor_type}:{actor.actor_id or actor.actor_name}" if to in ("approved", "rejected", "returned") \
+        else None
+    row = await conn.fetchrow(queries.TRANSITION, request_id, to, expected, who, reason, effective_from, item_code)
+    if row is None:
+        current = await _row(conn, request_id)
+        allowed = ALLOWED.get(current["status"], [])
+        raise InvalidTransition(
+            f"状态为 {current['status']} 的申请不能转为 {to} (a {current['status']} request cannot become {to}; "
+            f"allowed: {', '.join(allowed) or 'none'})", allowed=allowed, extra={"status": current["status"]})
+    before: str = row["previous_status"]
+    await _record(conn, actor=actor, row=row, from_status=before, reason=reason)
+    return row, before
+
+
+async def start_review(conn: asyncpg.Connection, *, actor: Actor, request_id: int) -> AdmissionRequestRead:
+    row, _ = await _transition(conn, actor=actor, request_id=request_id, to="in_review")
+    return await to_read(conn, row)
+
+
+async def decide(conn: asyncpg.Connection, *, actor: Actor, request_id: int, decision: Decision,
+                 organisation_level: Callable[[int | None], Any] | None = None) -> AdmissionRequestRead:
+    if decision.outcome in ("rejected", "returned") and not (decision.reason and decision.reason.strip()):
+        raise ValidationFailed.field("reason", "驳回或退回须说明理由 (a rejection or return carries the reviewer's "
+                                     "reasons)", rule="admission.reason-required")
+    if decision.outcome != "approved":
+        row, _ = await _transition(conn, actor=actor, request_id=request_id, to=decision.outcome,
+                                   reason=decision.reason)
+        return await to_read(conn, row)
+    current = await _row(conn, request_id)
+    code = (current["body"].get("item_code") or f"adm-{request_id}")
+    effective = decision.effective_from or today()
+    row, _ = await _transition(conn, actor=actor, request_id=request_id, to="approved", reason=decision.reason,
+                               effective_from=effective, item_code=code)
+    level = None
+    if row["client_id"] is not None:
+        level = await conn.fetchval("select organisation_level from api_client where id = $1", row["client_id"])
+    await listing.admit(conn, actor=actor, row=row, code=code, organisation_level=level, effective_from=effective,
+                        today=today())
+    return await to_read(conn, row)
+
+
+async def revoke(conn: asyncpg.Connection, *, actor: Actor, request_id: int, data: Revocation) -> AdmissionRequestRead:
+    row, _ = await _transition(conn, actor=actor, request_id=request_id, to="revoked", reason=data.reason)
+    await listing.retire(conn, actor=actor, row=row, effective_from=data.effective_from or today(),
+                         reason=data.reason)
+    return await to_read(conn, row)
+
+
+async def withdraw(conn: asyncpg.Connection, *, actor: Actor, subject: str, request_id: int,
+                   reason: str | None) -> AdmissionRequestRead:
+    await _own(conn, request_id=request_id, subject=subject)
+    row, _ = await _transition(conn, actor=actor, request_id=request_id, to="withdrawn", reason=reason)
+    return await to_read(conn, row)
+
+
+async def resubmit(
+    conn: asyncpg.Connection, *, actor: Actor, submitter: Submitter, request_id: int, data: AdmissionSubmission,
+    may_submit: Callable[[str], bool], source: ScreeningSource = UNCACHED,
+) -> AdmissionRequestRead:
+    """A returned request comes back as a new revision (screened again); the old one is closed."""
+    old = await _own(conn, request_id=request_id, subject=submitter.subject)
+    _check_targets(data.targets, may_submit)
+    targets = await _one_county(conn, row=old, data=data)
+    closed, _ = await _transition(conn, actor=actor, request_id=request_id, to="resubmitted",
+                                  reason="修改后重新提交 (resubmitted as a new revision)")
+    row = await _create(conn, actor=actor, submitter=submitter, data=data, county_code=old["county_code"],
+                        targets=targets, draft=False, group_id=closed["group_id"], revision=closed["revision"] + 1,
+                        previous_id=closed["id"], source=source)
+    return await to_read(conn, row)
+
+
+# ---- idempotency ----
+
+def body_digest(value: Any) -> str:
+    return hashlib.sha256(msgspec.json.encode(msgspec.to_builtins(value), order="sorted")).hexdigest()
+
+
+async def claim_key(conn: asyncpg.Connection, *, subject: str, key: str, digest: str) -> tuple[int, Any] | None:
+    """None: the key is new and now held by this transaction. Otherwise the first answer.
+
+    A concurrent retry with the same key waits on the unique index until the first commits.
+    """
+    if await conn.fetchval(queries.CLAIM_KEY, subject, key, digest) is not None:
+        return None
+    row = await conn.fetchrow(queries.GET_KEY, subject, key)
+    if row is None:  # the first attempt rolled back between our two statements: try once more
+        if await conn.fetchval(queries.CLAIM_KEY, subject, key, digest) is not None:
+            return None
+        raise Conflict("同一幂等键的请求正在处理 (a request with this Idempotency-Key is in progress)")
+    if row["body_digest"] != digest:
+        raise ValidationFailed.field("Idempotency-Key", "该幂等键已用于内容不同的请求 (this Idempotency-Key was used "
+                                     "with a different body)", rule="admission.idempotency-key-reused")
+    return row["status_code"], row["response"]
+
+
+async def store_key(conn: asyncpg.Connection, *, subject: str, key: str, status_code: int, response: Any) -> None:
+    await conn.execute(queries.STORE_KEY, subject, key, status_code, msgspec.to_builtins(response))
+
+
+# ---- screening rules ----
+
+def _rule(row: asyncpg.Record) -> ScreeningRuleRead:
+    return ScreeningRuleRead(**dict(row))
+
+
+async def list_rules(conn: asyncpg.Connection, *, county_code: str | None) -> list[ScreeningRuleRead]:
+    return [_rule(r) for r in await conn.fetch(queries.RULES, [county_code] if county_code else [])]
+
+
+async def add_rule(conn: asyncpg.Connection, *, actor: Actor, data: ScreeningRuleCreate) -> ScreeningRuleRead:
+    level = await conn.fetchval("select level from jurisdiction where code = $1", data.county_code)
+    if level != "county":
+        raise ValidationFailed.field("county_code", f"{data.county_code} 不是县级行政区 (not a county)")
+    who = f"{actor.actor_type}:{actor.actor_id or actor.actor_name}"
+    try:
+        row = await conn.fetchrow(queries.INSERT_RULE, data.county_code, data.rule, data.match_type, data.pattern,
+                                  data.severity, data.message, who)
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"该县已有相同的规则 ({data.match_type} {data.pattern})") from exc
+    rule = _rule(row)
+    await audit.record(conn, actor=actor, action="admission.rule_add", subject_type="screening_rule",
+                       subject_id=str(rule.id), jurisdiction=data.county_code, change=data)
+    return rule
+
+
+async def retire_rule(conn: asyncpg.Connection, *, actor: Actor, rule_id: int) -> ScreeningRuleRead:
+    row = await conn.fetchrow(queries.RETIRE_RULE, rule_id)
+    if row is None:
+        raise NotFound(f"规则 {rule_id} 不存在或不属于某县 (no county rule {rule_id})")
+    rule = _rule(row)
+    await audit.record(conn, actor=actor, action="admission.rule_retire", subject_type="screening_rule",
+                       subject_id=str(rule_id), jurisdiction=rule.county_code, change={"retired": True})
+    return rule
+
+
+async def sync_rules_file(conn: asyncpg.Connection, *, rules: list[Any]) -> None:
+    """The national rules of policies/admission_screening.csv into the table (idempotent)."""
+    await conn.executemany(queries.SYNC_FILE_RULE,
+                           [(r.rule, r.match_type, r.pattern, r.severity, r.message) for r in rules])
+
+
+# ---- callbacks ----
+
+async def register_callback(conn: asyncpg.Connection, *, actor: Actor, client_id: int, url: str) -> CallbackRead:
+    secret = secrets.token_hex(32)
+    row = await conn.fetchrow(queries.SET_CALLBACK, client_id, url, secret)
+    if row is None:
+        raise NotFound(f"客户端 {client_id} 不存在 (unknown client)")
+    await audit.record(conn, actor=actor, action="client.callback", subject_type="api_client",
+                       subject_id=str(client_id), change={"callback_url": url, "secret": "rotated"})
+    return CallbackRead(client_id=client_id, url=url, secret=secret)

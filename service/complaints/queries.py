@@ -1,0 +1,56 @@
+"""SQL of refusals and complaints."""
+
+COUNTY_OF = "select county_code, level from jurisdiction where code = $1"
+
+INSERT_REFUSAL = """
+insert into matter_refusal (community_code, county_code, department, matter_title, receipt_id, reason, recorded_by)
+values ($1, $2, $3, $4, $5, $6, $7) returning *
+"""
+
+LIST_REFUSALS = """
+select * from matter_refusal where county_code = any($1::text[]) or community_code = any($2::text[])
+order by id desc limit $3
+"""
+
+# the counter behind the rate limit: rolled back with a refused complaint, so only accepted ones count
+COUNT_FILING = """
+insert into complaint_rate (client_addr, window_start, count) values ($1, date_trunc('hour', now()), 1)
+on conflict (client_addr, window_start) do update set count = complaint_rate.count + 1
+returning count
+"""
+
+INSERT_COMPLAINT = """
+insert into complaint (county_code, jurisdiction_code, department, subject_kind, matter, description,
+                       admission_request_id, refusal_id, contact, filed_by)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *
+"""
+
+LIST_COMPLAINTS = """
+select * from complaint where county_code = any($1::text[]) and ($2::text is null or status = $2)
+order by id desc limit $3
+"""
+
+GET_COMPLAINT = "select * from complaint where id = $1"
+
+UPDATE_COMPLAINT = """
+update complaint set status = $2, finding = coalesce($3, finding), updated_at = now()
+where id = $1 and status = any($4::text[]) returning *
+"""
+
+PER_DEPARTMENT = """
+with c as (
+    select department, status from complaint where county_code = any($1::text[])
+), r as (
+    select department, count(*) as refusals from matter_refusal where county_code = any($1::text[])
+    group by department
+), d as (select department from c union select department from r)
+select d.department,
+       count(c.status) filter (where c.status = 'received') as received,
+       count(c.status) filter (where c.status = 'under_investigation') as under_investigation,
+       count(c.status) filter (where c.status = 'substantiated') as substantiated,
+       count(c.status) filter (where c.status = 'unfounded') as unfounded,
+       count(c.status) as total,
+       coalesce(max(r.refusals), 0) as refusals
+from d left join c on c.department = d.department left join r on r.department = d.department
+group by d.department order by total desc, d.department
+"""

@@ -1,0 +1,121 @@
+"""Refusals and complaints: recorded, routed to the county's supervisors, investigated, counted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from service.complaints import queries
+from service.complaints.schemas import (
+    ComplaintCreate,
+    ComplaintRead,
+    ComplaintReceipt,
+    ComplaintUpdate,
+    DepartmentCount,
+    RefusalCreate,
+    RefusalRead,
+)
+from service.core import audit
+from service.core.audit import Actor
+from service.core.errors import InvalidTransition, NotFound, RateLimited, ValidationFailed
+
+COMPLAINTS_PER_HOUR = 10
+"""per client address: enough for a community to report what happened, not enough to flood supervisors"""
+NEXT: dict[str, list[str]] = {
+    "received": ["under_investigation"],
+    "under_investigation": ["substantiated", "unfounded"],
+}
+
+
+def _who(actor: Actor) -> str:
+    return f"{actor.actor_type}:{actor.actor_id or actor.actor_name}"
+
+
+async def _county_of(conn: asyncpg.Connection, code: str, field: str) -> str:
+    row = await conn.fetchrow(queries.COUNTY_OF, code)
+    if row is None or row["county_code"] is None:
+        raise ValidationFailed.field(field, f"{code} 不是已知的县以下行政区 (not a known place within a county)")
+    return str(row["county_code"])
+
+
+async def record_refusal(conn: asyncpg.Connection, *, actor: Actor, data: RefusalCreate) -> RefusalRead:
+    county = await _county_of(conn, data.community_code, "community_code")
+    row = await conn.fetchrow(queries.INSERT_REFUSAL, data.community_code, county, data.department,
+                              data.matter_title, data.receipt_id, data.reason, _who(actor))
+    refusal = RefusalRead(**dict(row))
+    await audit.record(conn, actor=actor, action="refusal.record", subject_type="matter_refusal",
+                       subject_id=str(refusal.id), jurisdiction=data.community_code, change=data)
+    return refusal
+
+
+async def list_refusals(conn: asyncpg.Connection, *, counties: list[str], communities: list[str],
+                        limit: int) -> list[RefusalRead]:
+    return [RefusalRead(**dict(r)) for r in await conn.fetch(queries.LIST_REFUSALS, counties, communities, limit)]
+
+
+def _read(row: asyncpg.Record) -> ComplaintRead:
+    values: dict[str, Any] = dict(row)
+    values["anonymous"] = values.pop("filed_by") is None
+    return ComplaintRead(**values)
+
+
+async def file_complaint(conn: asyncpg.Connection, *, actor: Actor, data: ComplaintCreate,
+                         client_addr: str) -> ComplaintReceipt:
+    """Anyone may file; per client address at most COMPLAINTS_PER_HOUR an hour (429 beyond)."""
+    if await conn.fetchval(queries.COUNT_FILING, client_addr) > COMPLAINTS_PER_HOUR:
+        raise RateLimited(f"每小时最多受理 {COMPLAINTS_PER_HOUR} 件投诉，请稍后再试 (too many complaints from "
+                          "this address; try again within the hour)")
+    county = await _county_of(conn, data.jurisdiction_code, "jurisdiction_code")
+    if data.admission_request_id is not None and await conn.fetchval(
+            "select county_code from admission_request where id = $1", data.admission_request_id) != county:
+        raise ValidationFailed.field("admission_request_id", "该准入申请不存在或不属于该县 (unknown request here)")
+    if data.refusal_id is not None and await conn.fetchval(
+            "select county_code from matter_refusal where id = $1", data.refusal_id) != county:
+        raise ValidationFailed.field("refusal_id", "该拒绝记录不存在或不属于该县 (unknown refusal here)")
+    filed_by = None if actor.actor_type == "anonymous" else _who(actor)
+    row = await conn.fetchrow(queries.INSERT_COMPLAINT, county, data.jurisdiction_code, data.department,
+                              data.subject_kind, data.matter, data.description, data.admission_request_id,
+                              data.refusal_id, data.contact, filed_by)
+    # the audit trail keeps no address and no contact of an anonymous filer
+    anonymous_actor = Actor(actor_type=actor.actor_type, actor_id=actor.actor_id, actor_name=actor.actor_name,
+                            role=actor.role, request_id=actor.request_id, client_addr=None)
+    await audit.record(conn, actor=anonymous_actor if filed_by is None else actor, action="complaint.file",
+                       subject_type="complaint", subject_id=str(row["id"]), jurisdiction=data.jurisdiction_code,
+                       change={"department": data.department, "subject_kind": data.subject_kind,
+                               "matter": data.matter})
+    return ComplaintReceipt(id=row["id"], status=row["status"], county_code=county, created_at=row["created_at"])
+
+
+async def visible_complaint(conn: asyncpg.Connection, *, complaint_id: int) -> asyncpg.Record:
+    row = await conn.fetchrow(queries.GET_COMPLAINT, complaint_id)
+    if row is None:
+        raise NotFound(f"投诉 {complaint_id} 不存在 (complaint not found)")
+    return row
+
+
+async def get_complaint(conn: asyncpg.Connection, *, complaint_id: int) -> ComplaintRead:
+    return _read(await visible_complaint(conn, complaint_id=complaint_id))
+
+
+async def list_complaints(conn: asyncpg.Connection, *, counties: list[str], status: str | None,
+                          limit: int) -> list[ComplaintRead]:
+    return [_read(r) for r in await conn.fetch(queries.LIST_COMPLAINTS, counties, status, limit)]
+
+
+async def update_complaint(conn: asyncpg.Connection, *, actor: Actor, complaint_id: int,
+                           data: ComplaintUpdate) -> ComplaintRead:
+    expected = [state for state, nexts in NEXT.items() if data.status in nexts]
+    row = await conn.fetchrow(queries.UPDATE_COMPLAINT, complaint_id, data.status, data.finding, expected)
+    if row is None:
+        current = await visible_complaint(conn, complaint_id=complaint_id)
+        allowed = NEXT.get(current["status"], [])
+        raise InvalidTransition(f"状态为 {current['status']} 的投诉不能转为 {data.status} (allowed: "
+                                f"{', '.join(allowed) or 'none'})", allowed=allowed)
+    await audit.record(conn, actor=actor, action=f"complaint.{data.status}", subject_type="complaint",
+                       subject_id=str(complaint_id), jurisdiction=row["jurisdiction_code"], change=data)
+    return _read(row)
+
+
+async def per_department(conn: asyncpg.Connection, *, counties: list[str]) -> list[DepartmentCount]:
+    return [DepartmentCount(**dict(r)) for r in await conn.fetch(queries.PER_DEPARTMENT, counties)]
