@@ -31,13 +31,17 @@ from service.workers.routes import JurisdictionQuery, query_domain
 from service.workers.service import today
 
 SECURITY = [{"BearerToken": []}]
+BIGINT_MAX = 2**63 - 1
 
 
 async def _request_domain(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The request's home community (or, for a refused attempt naming none, the organ's own jurisdiction)."""
     request_id = int(connection.path_params["request_id"])
-    async with connection.app.state.pool.acquire() as conn:
-        code = await service.domain_of(conn, request_id=request_id)
+    ids = [request_id, int(connection.path_params.get("extension_id", 0))]
+    code = None
+    if all(0 <= i <= BIGINT_MAX for i in ids):  # an id past bigint names nothing
+        async with connection.app.state.pool.acquire() as conn:
+            code = await service.domain_of(conn, request_id=request_id)
     if code is None:
         raise NotFound(f"借调申请 {request_id} 不存在 (unknown secondment request {request_id})")
     return code

@@ -83,8 +83,13 @@ class Caller(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def add_months(day: date, months: int) -> date:
+    """The same day N months later (the month's last day when it is shorter); clamped to the calendar."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if year < date.min.year:
+        return date.min
+    if year > date.max.year:
+        return date.max
     return date(year, month + 1, min(day.day, month_calendar.monthrange(year, month + 1)[1]))
 
 

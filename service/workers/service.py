@@ -293,7 +293,7 @@ async def community_staffing(conn: asyncpg.Connection, *, community_code: str, o
 
 
 def _month_start(day: date, back: int = 0) -> date:
-    months = day.year * 12 + day.month - 1 - back
+    months = max(day.year * 12 + day.month - 1 - back, 12)  # not before year 1
     return date(months // 12, months % 12 + 1, 1)
 
 
