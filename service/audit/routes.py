@@ -84,6 +84,13 @@ def scope_of(request: Request[Any, Any, Any], jurisdiction: str | None) -> list[
     return [n.path for n in (authorizer.tree.get(d) for d in domains) if n is not None]
 
 
+def _required(name: str, value: int | None) -> int:
+    # answered here so the problem names the parameter (a missing one is otherwise reported as "body")
+    if value is None:
+        raise ValidationFailed.field(name, f"{name} is required")
+    return value
+
+
 Jurisdiction = Annotated[str | None, QueryParameter(pattern="^[0-9]{2,12}$",
                                                     description="a jurisdiction code: its whole subtree")]
 
@@ -141,16 +148,20 @@ class AuditController(Controller):
     @get("/proofs/inclusion", operation_id="GetInclusionProof",
          summary="RFC 6962 audit path of leaf `index` in the tree of `tree_size` leaves (public; hex)",
          opt={"public": True}, responses=problems())
-    async def inclusion(self, db: DB, index: Annotated[int, QueryParameter()],
-                        tree_size: Annotated[int, QueryParameter()], log: LogName = "audit") -> InclusionProof:
-        return await service.inclusion_proof(db, log=log, index=index, tree_size=tree_size)
+    async def inclusion(self, db: DB, index: Annotated[int | None, QueryParameter(description="required")] = None,
+                        tree_size: Annotated[int | None, QueryParameter(description="required")] = None,
+                        log: LogName = "audit") -> InclusionProof:
+        return await service.inclusion_proof(db, log=log, index=_required("index", index),
+                                             tree_size=_required("tree_size", tree_size))
 
     @get("/proofs/consistency", operation_id="GetConsistencyProof",
          summary="RFC 6962 consistency proof between tree sizes `first` and `second` (public; hex)",
          opt={"public": True}, responses=problems())
-    async def consistency(self, db: DB, first: Annotated[int, QueryParameter()],
-                          second: Annotated[int, QueryParameter()], log: LogName = "audit") -> ConsistencyProof:
-        return await service.consistency_proof(db, log=log, first=first, second=second)
+    async def consistency(self, db: DB, first: Annotated[int | None, QueryParameter(description="required")] = None,
+                          second: Annotated[int | None, QueryParameter(description="required")] = None,
+                          log: LogName = "audit") -> ConsistencyProof:
+        return await service.consistency_proof(db, log=log, first=_required("first", first),
+                                               second=_required("second", second))
 
     @get("/checkpoint", operation_id="GetCheckpoint", summary="The latest signed tree head (public)",
          opt={"public": True}, responses=problems(404))
