@@ -28,8 +28,11 @@ def worker_ref(community_code: str, n: int) -> str:
     return f"W{community_code[4:]}-{n:02d}"
 
 
-def _roster() -> list[tuple[str, str, str, str, date, str, date | None]]:
-    rows = []
+Row = tuple[str, str, str, str, date, str, date | None]
+
+
+def _roster() -> list[Row]:
+    rows: list[Row] = []
     person = 0
     communities = [(c, pop) for c, _, level, _, pop in data.JURISDICTIONS if level == "community" and pop]
     for code, population in communities:

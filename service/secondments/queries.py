@@ -69,6 +69,8 @@ from community_worker w join jurisdiction j on j.code = w.community_code
 where w.worker_ref = any($1::text[])
 """
 
+WORKERS_FOR_CHECK_LOCKED = WORKERS_FOR_CHECK + "for update of w\n"
+
 # the same workers' other secondments that are open (pending or away) or ended, for overlap and cooldown
 OTHER_SECONDMENTS = """
 select w.worker_ref, r.id, r.status, r.start_date, r.end_date, r.returned_on

@@ -30,7 +30,7 @@ from service.secondments.schemas import (
 from service.workers.routes import JurisdictionQuery, query_domain
 from service.workers.service import today
 
-SECURITY = [{"BearerToken": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}]
 BIGINT_MAX = 2**63 - 1
 
 

@@ -203,7 +203,8 @@ async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCr
                 "(the community is not under your street/township office)", RULE_TEXT["street_scope"])
     if len(set(data.workers)) != len(data.workers):
         bad("workers", "同一社区工作者重复列出 (a worker is listed twice)")
-    found = {r["worker_ref"]: r for r in await conn.fetch(queries.WORKERS_FOR_CHECK, data.workers)}
+    # locked: two requests for the same worker at once are checked one after the other
+    found = {r["worker_ref"]: r for r in await conn.fetch(queries.WORKERS_FOR_CHECK_LOCKED, data.workers)}
     for i, ref in enumerate(data.workers):
         worker = found.get(ref)
         if worker is None:
@@ -268,7 +269,7 @@ async def _refuse_county_level(
     known_community = community is not None and community["level"] == "community"
     home = data.home_community_code if known_community else None
     scope = home or caller.home_jurisdiction
-    county = community["county_code"] if known_community else None
+    county = community["county_code"] if community is not None and known_community else None
     if county is None and scope is not None:
         county = await conn.fetchval("select coalesce(county_code, code) from jurisdiction where code = $1", scope)
     if scope is None or county is None:

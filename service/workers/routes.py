@@ -26,7 +26,7 @@ from service.workers.schemas import (
     WorkerUpdate,
 )
 
-SECURITY = [{"BearerToken": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}]
 JurisdictionQuery = Annotated[str, QueryParameter(pattern=r"^[0-9]{2,12}$",
                                                   description="a county, street or community code")]
 

@@ -215,3 +215,12 @@ async def test_secondments_are_listed_by_state_organ_and_worker(client, as_clien
     # a street office sees its own street only
     r = await client.get("/api/v1/secondment-requests?jurisdiction=430121002", headers=as_client("xingsha-office"))
     assert r.status_code == 403
+
+
+async def test_two_requests_for_the_same_worker_at_once_cannot_both_be_accepted(client, street, body, db):
+    results = await asyncio.gather(*(client.post("/api/v1/secondment-requests", headers=street,
+                                                 json=body(workers=["W21001001-09"])) for _ in range(2)))
+    assert sorted(r.status_code for r in results) == [201, 422]
+    lost = next(r for r in results if r.status_code == 422).json()
+    assert [b["rule"] for b in lost["extra"]["broken_rules"]] == ["no_overlap"]
+    assert await db.fetchval("select count(*) from secondment_request where 'W21001001-09' = any(worker_refs)") == 1
