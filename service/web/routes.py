@@ -19,6 +19,8 @@ from service.core.db import DB
 from service.identity import service as identity_service
 from service.web.context import PAGE_HEADERS, page_context
 from service.web.i18n import LOCALES
+from service.web.pages.admission import AdmissionPages
+from service.web.pages.inbox import InboxPage
 
 
 class LoginForm(msgspec.Struct):
@@ -89,4 +91,4 @@ static = create_static_files_router(
     path="/static", directories=[Path(__file__).parent / "static"], opt={"public": True}, include_in_schema=False
 )
 
-ROUTES = [WebController, static]
+ROUTES = [WebController, static, InboxPage, AdmissionPages]

@@ -1,0 +1,1 @@
+"""The approvers' pages: each controller reads and changes state only through its area's service."""

@@ -1,0 +1,113 @@
+"""The inbox: the admission requests, secondment requests and complaints awaiting this person's role."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import QueryParameter
+from litestar.response import Template
+
+from service.admission import service as admission
+from service.complaints import service as complaints
+from service.core.authz import Permission
+from service.core.db import DB
+from service.secondments import service as secondments
+from service.web.context import PAGE_HEADERS, page_context
+from service.web.pages.common import NEAR_DAYS, children, counties_of, domains, labels, place_name, subject_of
+from service.workers.service import today
+
+OPEN = {"admission": ("submitted", "in_review"), "secondment": ("pending_approval",),
+        "complaint": ("received", "under_investigation")}
+Text = Annotated[str | None, QueryParameter(max_length=100)]
+
+
+class InboxPage(Controller):
+    path = "/ui/inbox"
+    include_in_schema = False
+    response_headers = PAGE_HEADERS
+
+    @get("/", opt={"permission": Permission("jurisdiction", "read")})
+    async def inbox(
+        self, request: Request[Any, Any, Any], db: DB,
+        kind: Annotated[str | None, QueryParameter(pattern="^(|admission|secondment|complaint)$")] = None,
+        state_filter: Annotated[str | None, QueryParameter(name="state", pattern="^(|open|all|[a-z_]{3,30})$")] = None,
+        department: Text = None, street: Annotated[str | None, QueryParameter(pattern="^([0-9]{9})?$")] = None,
+        since: Annotated[str | None, QueryParameter(pattern=r"^(\d{4}-\d{2}-\d{2})?$")] = None,
+        sort: Annotated[str | None, QueryParameter(pattern="^(|urgent|newest)$")] = None,
+    ) -> Template:
+        state = state_filter or "open"
+        day = today()
+        rows: list[dict[str, Any]] = []
+
+        review = counties_of(request, "admission_request", "review")
+        if review:
+            page = await admission.list_requests(db, subject=subject_of(request),
+                                                 review_counties=[c.code for c in review], status=None,
+                                                 county_code=None, overdue=False, before=None, limit=500)
+            for r in page.items:
+                if r.county_code not in {c.code for c in review}:
+                    continue  # the person's own submissions are not awaiting its review
+                rows.append({"kind": "admission", "id": r.id, "title": r.title, "status": r.status,
+                             "place": place_name(request, r.county_code), "street": None,
+                             "from": r.department, "due": r.decision_due, "overdue": r.overdue,
+                             "at": r.submitted_at, "href": f"/ui/admission/{r.id}"})
+
+        for code in domains(request, "secondment_request", "decide"):
+            found = await secondments.list_requests(db, jurisdiction=code, state=None, organ=None, worker=None)
+            for s in found.items:
+                if s.status == "refused":
+                    continue  # refused at once by the rules: nothing to decide
+                rows.append({"kind": "secondment", "id": s.id, "title": s.purpose, "status": s.status,
+                             "place": s.home_community_name or place_name(request, s.home_community_code),
+                             "street": (s.home_community_code or "")[:9], "from": s.organ.get("name", ""),
+                             "due": s.decision_due if s.status == "pending_approval" else None,
+                             "overdue": s.status == "overdue" or (
+                                 s.status == "pending_approval" and s.decision_due is not None
+                                 and s.decision_due < day),
+                             "at": s.created_at, "href": f"/ui/secondments/{s.id}"})
+
+        supervised = counties_of(request, "complaint", "manage")
+        if supervised:
+            for c in await complaints.list_complaints(db, counties=[n.code for n in supervised], status=None,
+                                                      limit=500):
+                rows.append({"kind": "complaint", "id": c.id, "title": c.matter, "status": c.status,
+                             "place": place_name(request, c.jurisdiction_code), "street": c.jurisdiction_code[:9],
+                             "from": c.department, "due": None, "overdue": False, "at": c.created_at,
+                             "href": f"/ui/complaints/{c.id}"})
+
+        for r in rows:
+            r["near"] = (not r["overdue"] and r["due"] is not None
+                         and r["due"] <= day + datetime.timedelta(days=NEAR_DAYS))
+
+        def keep(r: dict[str, Any]) -> bool:
+            if kind and r["kind"] != kind:
+                return False
+            if state == "open" and r["status"] not in OPEN[r["kind"]] and r["status"] != "overdue":
+                return False
+            if state not in ("open", "all") and r["status"] != state:
+                return False
+            if department and department.strip() not in r["from"]:
+                return False
+            if street and r["street"] is not None and r["street"] != street:
+                return False
+            at = r["at"]
+            return not (since and at is not None and at.date() < datetime.date.fromisoformat(since))
+
+        shown = [r for r in rows if keep(r)]
+        far = datetime.date.max
+        if sort == "newest":
+            shown.sort(key=lambda r: r["at"] or datetime.datetime.min.replace(tzinfo=datetime.UTC), reverse=True)
+        else:  # most urgent first: overdue, then nearest deadline, then newest
+            shown.sort(key=lambda r: (not r["overdue"], r["due"] or far,
+                                      -(r["at"].timestamp() if r["at"] else 0)))
+        counts = {k: sum(1 for r in shown if r["kind"] == k) for k in OPEN}
+        streets = [s for c in {*review, *supervised, *counties_of(request, "secondment_request", "decide")}
+                   for s in children(request, c.code, "street")]
+        states = sorted({r["status"] for r in rows})
+        return Template("ui/inbox.html", context=page_context(
+            request, rows=shown, counts=counts, total=len(shown), overdue=sum(1 for r in shown if r["overdue"]),
+            near=sum(1 for r in shown if r["near"]), streets=sorted(streets, key=lambda s: s.code), states=states,
+            f={"kind": kind or "", "state": state, "department": department or "", "street": street or "",
+               "since": since or "", "sort": sort or "urgent"}, **labels()))

@@ -1,0 +1,83 @@
+"""The approvers' pages without a browser: who may open what, CSRF on every form, decisions confirmed first."""
+
+from __future__ import annotations
+
+import re
+
+from tests.web.test_sign_in import csrf_of, sign_in
+
+
+async def _request_id(db, title: str) -> int:
+    return int(await db.fetchval("select id from admission_request where title = $1 order by id desc limit 1", title))
+
+
+async def test_the_inbox_lists_the_countys_requests_with_counts(client, demo):
+    await sign_in(client, "reviewer", demo.users["reviewer"])
+    r = await client.get("/ui/inbox")
+    assert r.status_code == 200
+    assert "社区高龄老人探访关爱服务" in r.text
+    assert "社区残疾人康复需求登记" in r.text
+    assert "已逾期" in r.text
+    assert 'href="/ui/inbox"' in r.text
+
+
+async def test_the_inbox_needs_a_signed_in_person(client):
+    r = await client.get("/ui/inbox", follow_redirects=False)
+    assert r.status_code == 401
+
+
+async def test_a_reviewer_of_another_county_gets_404_for_a_request(client, demo, db):
+    request_id = await _request_id(db, "社区高龄老人探访关爱服务")
+    await sign_in(client, "reviewer-wc", demo.users["reviewer-wc"])
+    r = await client.get(f"/ui/admission/{request_id}")
+    assert r.status_code == 404
+    assert "社区高龄老人探访关爱服务" not in r.text
+    inbox = await client.get("/ui/inbox")
+    assert "社区高龄老人探访关爱服务" not in inbox.text
+
+
+async def test_approval_is_confirmed_before_it_is_sent_and_enters_the_list(client, demo, db):
+    request_id = await _request_id(db, "社区高龄老人探访关爱服务")
+    await sign_in(client, "reviewer", demo.users["reviewer"])
+    page = await client.get(f"/ui/admission/{request_id}")
+    assert page.status_code == 200
+    form = {"outcome": "approved", "reason": "依据充分，同意。", "effective_from": "",
+            "_csrf_token": csrf_of(page.text)}
+    confirm = await client.post(f"/ui/admission/{request_id}/confirm", data=form)
+    assert confirm.status_code == 200
+    assert "确认并提交" in confirm.text
+    assert await db.fetchval("select status from admission_request where id = $1", request_id) == "submitted"
+    form["_csrf_token"] = csrf_of(confirm.text)
+    done = await client.post(f"/ui/admission/{request_id}/decision", data=form, follow_redirects=False)
+    assert done.status_code == 303
+    assert await db.fetchval("select status from admission_request where id = $1", request_id) == "approved"
+    listed = await client.get("/ui/lists/430121001001")
+    assert "社区高龄老人探访关爱服务" in listed.text
+
+
+async def test_a_decision_without_the_csrf_token_is_refused(client, demo, db):
+    request_id = await _request_id(db, "社区高龄老人探访关爱服务")
+    await sign_in(client, "reviewer", demo.users["reviewer"])
+    r = await client.post(f"/ui/admission/{request_id}/decision",
+                          data={"outcome": "approved", "reason": "同意"}, follow_redirects=False)
+    assert r.status_code == 403
+    assert await db.fetchval("select status from admission_request where id = $1", request_id) == "submitted"
+
+
+async def test_a_rejection_needs_a_reason(client, demo, db):
+    request_id = await _request_id(db, "社区高龄老人探访关爱服务")
+    await sign_in(client, "reviewer", demo.users["reviewer"])
+    page = await client.get(f"/ui/admission/{request_id}")
+    r = await client.post(f"/ui/admission/{request_id}/confirm",
+                          data={"outcome": "rejected", "reason": " ", "_csrf_token": csrf_of(page.text)})
+    assert r.status_code == 422
+    assert "请填写审核理由" in r.text
+
+
+async def test_every_form_on_the_pages_carries_the_csrf_token(client, demo, db):
+    request_id = await _request_id(db, "社区高龄老人探访关爱服务")
+    await sign_in(client, "reviewer", demo.users["reviewer"])
+    for path in ("/ui/inbox", f"/ui/admission/{request_id}"):
+        html = (await client.get(path)).text
+        for form in re.findall(r"<form[^>]*method=\"post\"[^>]*>.*?</form>", html, flags=re.S):
+            assert 'name="_csrf_token"' in form, (path, form[:200])
