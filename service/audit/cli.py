@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 
 from service.audit import keys, service, verify
-from service.audit.sequencer import Sequencer, sources_present
+from service.audit.sequencer import REGISTRY, Sequencer, sources_present
 from service.core.settings import Settings
 
 WithConn = Callable[[Settings, Callable[[asyncpg.Connection], Awaitable[Any]]], Awaitable[Any]]
@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     v.add_argument("--export", type=Path, help="an export file (JSON Lines or CSV) of the whole log, leaf order")
     v.add_argument("--checkpoint", type=Path, help="a checkpoint (JSON) or several (JSON Lines / array)")
     v.add_argument("--public-key", type=Path, help="the Ed25519 public key (PEM) that signs checkpoints")
+    v.add_argument("--log", choices=("audit", "registry"), default="audit", help="which stored log (online)")
     k = sub.add_parser("public-key", help="print the public key that signs checkpoints (PEM)")
     k.add_argument("--output", type=Path)
     e = sub.add_parser("export", help="write the whole log in leaf order, and its checkpoints, for offline checks")
@@ -85,9 +86,13 @@ def run(settings: Settings, args: argparse.Namespace, with_conn: WithConn) -> No
         pub = _public_key(args.public_key, settings)
 
         async def check(conn: asyncpg.Connection) -> verify.Report:
+            if args.log == "registry":
+                if REGISTRY not in await sources_present(conn):
+                    raise AuditCliError("this database has no registry_entry table")
+                return await service.verify_table_log(conn, source=REGISTRY, public_key=pub)
             return await service.verify_stored(conn, public_key=pub)
 
-        _print_report(asyncio.run(with_conn(settings, check)), "stored audit log")
+        _print_report(asyncio.run(with_conn(settings, check)), f"stored {args.log} log")
     elif cmd == "public-key":
         pem = keys.public_pem(_private_key(settings).public_key())
         if args.output:

@@ -93,6 +93,13 @@ def table_pending(table: str, index_column: str, leaf_column: str) -> str:
             f"where {index_column} > $1 order by {index_column} limit $2")
 
 
+def table_log_leaves(table: str, index_column: str, leaf_column: str) -> str:
+    """Each stored leaf hash of a table log with the row's leaf bytes (null if the row is gone)."""
+    return (f"select n.idx as leaf_index, n.hash as leaf_hash, s.{leaf_column} as leaf from merkle_node n "
+            f"left join {table} s on s.{index_column} = n.idx + 1 "
+            f"where n.log_id = $1 and n.level = 0 and n.idx < $2 order by n.idx")
+
+
 # ---- the event listing: equality filters, then the keyset order (occurred_at, id) ----
 
 _LIST_HEAD = f"""

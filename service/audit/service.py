@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from service.audit import merkle, queries
 from service.audit.canonical import FIELDS, event_leaf, event_object
 from service.audit.schemas import AuditEventPage, AuditEventRead, Checkpoint, ConsistencyProof, InclusionProof
-from service.audit.sequencer import fetch_nodes
+from service.audit.sequencer import TableSource, fetch_nodes
 from service.audit.verify import BOM, Finding, LogCheck, Report, jsonl_line
 from service.core.errors import NotFound, ValidationFailed
 
@@ -233,6 +233,22 @@ async def verify_stored(conn: asyncpg.Connection, *, public_key: Ed25519PublicKe
             ids = ", ".join(str(r["id"]) for r in strays[:10])
             report.findings.append(_finding(f"events below the sequencer's mark that are in no leaf: {ids} "
                                             "(inserted behind its back, or committed after their gap was final)"))
+    return report
+
+
+async def verify_table_log(conn: asyncpg.Connection, *, source: TableSource,
+                           public_key: Ed25519PublicKey | None) -> Report:
+    """The same check for a log kept in its own table (the register's entry log)."""
+    state = await log_state(conn, log=source.name)
+    check = LogCheck(source.name, await checkpoints(conn, log=source.name), public_key)
+    sql = queries.table_log_leaves(source.table, source.index_column, source.leaf_column)
+    async with conn.transaction(readonly=True, isolation="repeatable_read"):
+        async for row in conn.cursor(sql, state["log_id"], state["tree_size"], prefetch=EXPORT_PREFETCH):
+            leaf = bytes(row["leaf"]) if row["leaf"] is not None else None
+            check.add(index=row["leaf_index"], leaf=leaf, recorded=bytes(row["leaf_hash"]))
+    report = check.finish()
+    if report.entries != state["tree_size"] or report.root != bytes(state["root_hash"]):
+        report.findings.append(_finding("the stored root differs from the root of the stored leaves"))
     return report
 
 
