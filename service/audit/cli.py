@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from service.audit import keys, service, verify
 from service.audit.sequencer import REGISTRY, Sequencer, sources_present
 from service.core.settings import Settings
 
-WithConn = Callable[[Settings, Callable[[asyncpg.Connection], Awaitable[Any]]], Awaitable[Any]]
+WithConn = Callable[[Settings, Callable[[asyncpg.Connection], Awaitable[Any]]], Coroutine[Any, Any, Any]]
 
 
 class AuditCliError(Exception):
@@ -141,7 +141,7 @@ class _OneConnection:
 
 async def _sequence(settings: Settings, conn: asyncpg.Connection) -> None:
     sources = await sources_present(conn)
-    seq = Sequencer(_OneConnection(conn), _private_key(settings), sources)  # type: ignore[arg-type]
+    seq = Sequencer(_OneConnection(conn), _private_key(settings), sources)
     await seq.checkpoint_now()
     for source in sources:
         state = await service.log_state(conn, log=source.name)

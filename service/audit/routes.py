@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
@@ -38,7 +39,7 @@ if start_sequencer not in STARTERS:
 
 ROOT = "00"
 READ = Permission("audit_event", "read")
-SECURITY = [{"BearerToken": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}]
 LogName = Annotated[str, QueryParameter(pattern="^(audit|registry)$", description="audit or registry")]
 Order = Annotated[str, QueryParameter(pattern="^(newest|oldest)$", description="newest first (default) or oldest")]
 
@@ -129,7 +130,7 @@ class AuditController(Controller):
     ) -> Stream:
         subtrees = scope_of(request, jurisdiction)
         if order == "log":
-            used = [k for k, v in service.msgspec.structs.asdict(filters).items() if v is not None]
+            used = [k for k, v in msgspec.structs.asdict(filters).items() if v is not None]
             if used or jurisdiction:
                 raise ValidationFailed.field(used[0] if used else "jurisdiction",
                                              "order=log exports the whole log; filters do not apply")
