@@ -81,3 +81,29 @@ async def test_every_form_on_the_pages_carries_the_csrf_token(client, demo, db):
         html = (await client.get(path)).text
         for form in re.findall(r"<form[^>]*method=\"post\"[^>]*>.*?</form>", html, flags=re.S):
             assert 'name="_csrf_token"' in form, (path, form[:200])
+
+
+MAIN_PAGES = {
+    "reviewer": ["/", "/ui/inbox", "/ui/inbox?kind=admission&state=all&sort=newest", "/ui/lists",
+                 "/ui/lists/430121", "/ui/lists/430121001001?kind=task", "/ui/lists/430121/diff",
+                 "/ui/lists/430121/diff?from_date=2024-01-01&to_date=2026-12-31", "/ui/secondments",
+                 "/ui/dashboard"],
+    "orgdept": ["/ui/inbox", "/ui/secondments?state=pending", "/ui/dashboard"],
+    "supervisor": ["/ui/inbox", "/ui/complaints", "/ui/audit", "/ui/audit?action=auth.login&since=2020-01-01",
+                   "/ui/dashboard"],
+}
+
+
+async def test_every_main_page_opens_for_the_roles_that_use_it(client, demo, db):
+    for user, paths in MAIN_PAGES.items():
+        await sign_in(client, user, demo.users[user])
+        for path in paths:
+            r = await client.get(path)
+            assert r.status_code == 200, (user, path, r.text[:500])
+            assert r.headers["content-type"].startswith("text/html")
+    secondment = await db.fetchval("select id from secondment_request where status = 'pending_approval' limit 1")
+    complaint = await db.fetchval("select id from complaint limit 1")
+    await sign_in(client, "orgdept", demo.users["orgdept"])
+    assert (await client.get(f"/ui/secondments/{secondment}")).status_code == 200
+    await sign_in(client, "supervisor", demo.users["supervisor"])
+    assert (await client.get(f"/ui/complaints/{complaint}")).status_code == 200
