@@ -84,6 +84,14 @@ async def test_whole_log_export_needs_the_root_and_verifies_offline(client, root
     assert single.returncode == 0, single.stdout + single.stderr
     printed = run_cli("public-key", database_url=database, data_dir=settings.data_dir)
     assert printed.stdout == key.read_text()
+    # the CSV export verifies the same way (Excel's BOM and all)
+    as_csv = tmp_path / "log.csv"
+    as_csv.write_bytes((await client.get(EXPORT, params={"order": "log", "format": "csv"},
+                                         headers=root_auditor)).content)
+    pub = verify.keys.load_public_pem(key.read_bytes())
+    report = verify.verify_export(as_csv, verify.load_checkpoints(cps), pub)
+    assert report.ok, [str(f) for f in report.findings]
+    assert report.entries >= sum(1 for _ in export.open("rb"))  # the log may have grown since
 
 
 async def test_edited_export_lines_are_named_by_index_and_line(client, root_auditor, sequencer, db, tmp_path):
