@@ -56,6 +56,30 @@ where scope = any($1::text[]) and effective_from <= $2 and entry_number <= $3
 order by scope, code, entry_number desc
 """
 
+# the same, overlaid (the county's record of a code wins over the province's, which wins over the
+# nation's), filtered, and built into the JSON array of ListedItem by PostgreSQL: the read-heavy path
+EFFECTIVE_JSON = """
+with latest as (
+    select distinct on (scope, code) scope, code, entry_number, status, effective_from, item
+    from registry_entry
+    where scope = any($1::text[]) and effective_from <= $2 and entry_number <= $3
+    order by scope, code, entry_number desc
+), chosen as (
+    select distinct on (code) * from latest order by code, array_position($1::text[], scope) desc
+)
+select coalesce(json_agg(json_build_object(
+    'scope', scope, 'code', code, 'kind', item->'kind', 'list', item->'list', 'title', item->'title',
+    'content', coalesce(item->'content', '""'::jsonb), 'basis', item->'basis', 'basis_number', item->'basis_number',
+    'department', item->'department', 'status', status, 'effective_from', effective_from,
+    'expires_on', item->'expires_on', 'entry_number', entry_number, 'item', item)
+    order by item->>'kind', item->>'list', code), '[]')::text
+from chosen
+where status = 'active' and (item->>'expires_on' is null or $2 < (item->>'expires_on')::date)
+  and ($4::text is null or item->>'kind' = $4) and ($5::text is null or item->>'list' = $5)
+  and ($6::text is null or strpos(lower(item->>'title'), $6) > 0 or strpos(lower(item->>'content'), $6) > 0
+       or lower(code) = $6 or strpos(lower(coalesce(item->>'basis', '')), $6) > 0)
+"""
+
 ENTRIES_FROM = """
 select entry_number, entry_type, scope, code, status, effective_from, entered_at, actor, reason, source_ref,
        item, leaf, item_digest

@@ -10,9 +10,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Template
 
-from service.core.audit import Actor
+from service.core.audit import Actor, refuse
 from service.core.auth import identity_of
-from service.core.authz import Permission, body_domain, path_domain
+from service.core.authz import Permission, path_domain
 from service.core.db import DB
 from service.core.errors import NotFound
 from service.core.lifespan import STARTERS
@@ -143,10 +143,10 @@ class RegistryController(Controller):
         self, db: DB, code: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
         release: FromQuery[str | None] = None, kind: KindQuery = None, list_name: Annotated[
             str | None, QueryParameter(name="list", pattern="^[a-z_]{2,20}$")] = None, q: TextQuery = None,
-    ) -> EffectiveList:
-        when, fixed, items = await service.list_at(db, county_code=code, as_of=as_of, release=release)
-        return EffectiveList(county_code=code, community_code=None, as_of=when, release=fixed,
-                             items=service.filter_items(items, kind=kind, list_name=list_name, q=q))
+    ) -> Response[EffectiveList]:
+        body = await service.effective_list_json(db, county_code=code, community_code=None, as_of=as_of,
+                                                 release=release, kind=kind, list_name=list_name, q=q)
+        return Response(body, media_type="application/json")
 
     @get("/counties/{code:str}/export", operation_id="ExportCountyList", opt={"public": True},
          summary="Export a county's list (date or release) as CSV or JSON; the CSV can be imported again",
@@ -197,11 +197,11 @@ class RegistryController(Controller):
         self, db: DB, code: FromPath[str], as_of: FromQuery[datetime.date | None] = None, kind: KindQuery = None,
         list_name: Annotated[str | None, QueryParameter(name="list", pattern="^[a-z_]{2,20}$")] = None,
         q: TextQuery = None,
-    ) -> EffectiveList:
+    ) -> Response[EffectiveList]:
         county = await service.county_of_community(db, code=code)
-        when, fixed, items = await service.list_at(db, county_code=county, as_of=as_of)
-        return EffectiveList(county_code=county, community_code=code, as_of=when, release=fixed,
-                             items=service.filter_items(items, kind=kind, list_name=list_name, q=q))
+        body = await service.effective_list_json(db, county_code=county, community_code=code, as_of=as_of,
+                                                 release=None, kind=kind, list_name=list_name, q=q)
+        return Response(body, media_type="application/json")
 
     @get("/communities/{code:str}/certificates", operation_id="CanCommunityIssueCertificate",
          opt={"public": True}, responses=problems(404),
@@ -228,9 +228,11 @@ class CheckController(Controller):
     path = "/api/v1/checks"
     tags = ["checks"]
 
-    @post("/", operation_id="CheckMatter", status_code=200, security=SECURED,
-          opt={"permission": Permission("check", "ask", domain=body_domain("community_code"))},
-          summary="May this department put this matter on this community in this role? Answer with citation",
+    # The right to ask is the casbin permission (check, ask) at the community, decided in the handler
+    # through the checker's memo of Authorizer.allowed: the guard would ask the enforcer on every call.
+    @post("/", operation_id="CheckMatter", status_code=200, security=SECURED, opt={"authenticated": True},
+          summary="May this department put this matter on this community in this role? Answer with citation "
+                  "(roles: department, street_office, community, county_reviewer, supervisor, admin)",
           responses=problems(*AUTHED, 404))
     async def check(self, request: Request[Any, Any, Any], data: JSONBody[CheckRequest]) -> CheckAnswer:
         checker: checks.Checker = request.app.state.checker
@@ -239,6 +241,9 @@ class CheckController(Controller):
             raise NotFound(f"社区 {data.community_code} 不存在 (unknown community {data.community_code})",
                            extra={"community_code": data.community_code})
         identity = identity_of(request)
+        if not checker.allowed(identity.subject, "check", "ask", data.community_code):
+            await refuse(request, status=403, action="check.ask", subject_type="check",
+                         jurisdiction=data.community_code, reason="role does not cover this jurisdiction")
         return await checker.decide(asker_subject=identity.subject, asker_name=f"{identity.subject} {identity.name}",
                                     request=data, community_county=node.county_code or "")
 
