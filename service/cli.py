@@ -246,6 +246,48 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> None:
         raise CliError(str(exc)) from exc
 
 
+def _api_client(settings: Settings, args: argparse.Namespace) -> Any:
+    from service.client import Client
+
+    token = args.token or os.environ.get("MR_API_TOKEN")
+    if not token:
+        raise CliError("no API token: pass --token or set MR_API_TOKEN")
+    return Client(args.url or f"http://{settings.host}:{settings.port}", token=token)
+
+
+def _api_call(settings: Settings, args: argparse.Namespace, call: Callable[[Any], Any]) -> None:
+    import httpx
+
+    from service.client import ProblemError, to_json
+
+    try:
+        with _api_client(settings, args) as client:
+            print(to_json(call(client)))
+    except ProblemError as exc:
+        params = "; ".join(f"{p.name}: {p.reason}" for p in exc.problem.invalid_params or [])
+        raise CliError(f"{exc}{' (' + params + ')' if params else ''}") from exc
+    except httpx.HTTPError as exc:
+        raise CliError(f"cannot reach the service: {exc}") from exc
+
+
+def cmd_submit(settings: Settings, args: argparse.Namespace) -> None:
+    """Submit an admission request from a JSON file (see README: Admission requests)."""
+    import msgspec
+
+    from service.client import load_submission
+
+    try:
+        submission = load_submission(args.file)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise CliError(f"{args.file}: {exc}") from exc
+    _api_call(settings, args, lambda c: c.submit(submission, idempotency_key=args.idempotency_key,
+                                                 draft=args.draft))
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
+    _api_call(settings, args, lambda c: c.status(args.id))
+
+
 def _build(cls: Any, **fields: Any) -> Any:
     """Validate CLI input with the same models the API uses."""
     import msgspec
@@ -290,6 +332,17 @@ def parser() -> argparse.ArgumentParser:
 
     audit_arguments(sub.add_parser("audit", help="verify the audit log (online or offline), print the signing "
                                                  "public key, export the log"))
+    for name, help_text in (("submit", "submit an admission request from a JSON file (API client)"),
+                            ("status", "show an admission request's status (API client)")):
+        s = sub.add_parser(name, help=help_text)
+        if name == "submit":
+            s.add_argument("file", help="the request as JSON (fields of AdmissionSubmission)")
+            s.add_argument("--idempotency-key", help="default: a fresh one; reuse it to retry safely")
+            s.add_argument("--draft", action="store_true", help="save as a draft instead of submitting")
+        else:
+            s.add_argument("id", type=int)
+        s.add_argument("--url", help="the service (default http://MR_HOST:MR_PORT)")
+        s.add_argument("--token", help="API token (better: MR_API_TOKEN in the environment)")
     return p
 
 
@@ -297,7 +350,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "serve": cmd_serve, "dev": cmd_dev, "migrate": cmd_migrate, "load-demo": cmd_load_demo,
     "create-user": cmd_create_user, "create-token": cmd_create_token, "revoke-token": cmd_revoke_token,
     "export-openapi": cmd_export_openapi, "db-stop": cmd_db_stop,
-    "audit": cmd_audit,
+    "audit": cmd_audit, "submit": cmd_submit, "status": cmd_status,
 }
 
 
