@@ -19,6 +19,7 @@ from service.core.settings import PROJECT_ROOT
 from tests.conftest import PEPPER, SECRET
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = os.path.exists(CHROMIUM)
 SCREENSHOTS = PROJECT_ROOT / "tests" / "artifacts" / "screenshots"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -60,7 +61,7 @@ def live_server(database: str, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    assert os.path.exists(CHROMIUM), "Debian's chromium is needed: `make test` installs it (apt-get install chromium)"
+    assert HAVE_CHROMIUM, "Debian's chromium is needed: `make test` installs it (apt-get install chromium)"
     async with async_playwright() as p:
         b = await p.chromium.launch(
             executable_path=CHROMIUM, headless=True,

@@ -107,3 +107,27 @@ async def test_every_main_page_opens_for_the_roles_that_use_it(client, demo, db)
     assert (await client.get(f"/ui/secondments/{secondment}")).status_code == 200
     await sign_in(client, "supervisor", demo.users["supervisor"])
     assert (await client.get(f"/ui/complaints/{complaint}")).status_code == 200
+
+
+def test_every_string_the_templates_translate_has_an_english_text():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    web = Path(__file__).parents[2] / "service" / "web"
+    with (web / "locale" / "en.po").open("rb") as f:
+        english = {m.id: m.string for m in read_po(f) if m.id}
+    missing = set()
+    for template in web.glob("templates/**/*.html"):
+        for _, text in re.findall(r"""_\(\s*(["'])(.+?)\1\s*\)""", template.read_text(encoding="utf-8")):
+            if not english.get(text):
+                missing.add(f"{template.name}: {text}")
+    assert not missing, sorted(missing)
+
+
+async def test_the_english_switch_translates_the_inbox(client, demo):
+    await sign_in(client, "reviewer", demo.users["reviewer"])
+    client.cookies.set("mr_lang", "en")
+    r = await client.get("/ui/inbox")
+    assert "<h1>Inbox</h1>" in r.text
+    assert "Most urgent first" in r.text

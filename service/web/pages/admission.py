@@ -81,7 +81,8 @@ class AdmissionPages(Controller):
     async def detail(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int],
                      done: Annotated[str | None, QueryParameter(pattern="^(approved|rejected|returned)$")] = None
                      ) -> Template:
-        notice = f"已{OUTCOMES[done]}：决定已记录。" if done else None
+        notice = {"approved": "已批准：决定已记录。", "rejected": "已驳回：决定已记录。",
+                  "returned": "已退回修改：决定已记录。"}.get(done or "")
         return await self._detail(request, db, request_id, notice=notice)
 
     @post("/{request_id:int}/confirm", opt=_read("review"), status_code=200)
