@@ -198,3 +198,31 @@ async def test_a_rewritten_log_fails_the_consistency_proof_from_an_old_checkpoin
 
     report = await verify_stored(db, public_key=None)
     assert any("differs from the signed checkpoint" in f.problem for f in report.findings)
+
+
+async def test_the_operator_exports_from_the_cli_and_an_outsider_verifies_it(sequencer, db, database, settings,
+                                                                             tmp_path):
+    await add_events(db, 4)
+    seq = run_cli("sequence", database_url=database, data_dir=settings.data_dir)
+    assert seq.returncode == 0, seq.stderr
+    assert "audit: tree size" in seq.stdout
+    out = run_cli("export", "--output", str(tmp_path / "log.jsonl"), "--checkpoints", str(tmp_path / "cps.jsonl"),
+                  database_url=database, data_dir=settings.data_dir)
+    assert out.returncode == 0, out.stderr
+    (tmp_path / "key.pem").write_text(run_cli("public-key", database_url=database,
+                                              data_dir=settings.data_dir).stdout)
+    ok = run_cli("verify", "--export", str(tmp_path / "log.jsonl"), "--checkpoint", str(tmp_path / "cps.jsonl"),
+                 "--public-key", str(tmp_path / "key.pem"), database_url="postgresql://nobody@127.0.0.1:1/none",
+                 data_dir=tmp_path / "outsider")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    # a key that did not sign the checkpoints is refused
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from service.audit import keys
+
+    (tmp_path / "other.pem").write_text(keys.public_pem(Ed25519PrivateKey.generate().public_key()))
+    bad = run_cli("verify", "--export", str(tmp_path / "log.jsonl"), "--checkpoint", str(tmp_path / "cps.jsonl"),
+                  "--public-key", str(tmp_path / "other.pem"), database_url="postgresql://nobody@127.0.0.1:1/none",
+                  data_dir=tmp_path / "outsider")
+    assert bad.returncode == 1
+    assert "not the given public key" in bad.stderr
