@@ -15,7 +15,7 @@ PALETTE = ("#b71c1c", "#1565c0", "#2e7d32", "#6a1b9a", "#ef6c00", "#37474f")
 WIDTH = 640
 BAR_H = 22
 GAP = 8
-LABEL_W = 170
+LABEL_W = 190
 
 
 def _uid(title: str) -> str:
@@ -27,15 +27,18 @@ def _esc(text: object) -> str:
 
 
 def horizontal_bars(title: str, rows: Sequence[tuple[str, float]], *, unit: str = "",
-                    fmt: object = None, marks: Sequence[bool] | None = None) -> Markup:
-    """One bar per row; `marks` paints a row in the warning colour (below standard, overdue)."""
+                    fmt: object = None, marks: Sequence[bool] | None = None,
+                    notes: Sequence[str] | None = None) -> Markup:
+    """One bar per row; `marks` paints a row in the warning colour (below standard, overdue); `notes` follow
+    each row's figure (the standard a row is measured against)."""
     shown = list(rows)
     uid = _uid(title)
     top = max((v for _, v in shown), default=0) or 1
     height = max(1, len(shown)) * (BAR_H + GAP) + 30
-    span = WIDTH - LABEL_W - 70
+    span = WIDTH - LABEL_W - (150 if notes else 70)
     show = fmt if callable(fmt) else (lambda v: f"{v:g}")
-    desc = "；".join(f"{label}：{show(v)}{unit}" for label, v in shown) or "—"
+    desc = "；".join(f"{label}：{show(v)}{unit}{notes[i] if notes else ''}"
+                    for i, (label, v) in enumerate(shown)) or "—"
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg" '
              f'aria-labelledby="t-{uid} d-{uid}">',
              f'<title id="t-{uid}">{_esc(title)}</title><desc id="d-{uid}">{_esc(desc)}</desc>']
@@ -44,10 +47,10 @@ def horizontal_bars(title: str, rows: Sequence[tuple[str, float]], *, unit: str 
         w = 0 if value <= 0 else max(2, round(span * value / top))
         colour = PALETTE[0] if marks and marks[i] else PALETTE[1]
         parts.append(f'<text x="{LABEL_W - 6}" y="{y + 16}" text-anchor="end" font-size="13" fill="#1d1d1f">'
-                     f'{_esc(label[:14])}</text>')
+                     f'{_esc(label if len(label) <= 13 else label[:12] + "…")}</text>')
         parts.append(f'<rect x="{LABEL_W}" y="{y}" width="{w}" height="{BAR_H}" fill="{colour}" rx="2"/>')
         parts.append(f'<text x="{LABEL_W + w + 6}" y="{y + 16}" font-size="13" fill="#1d1d1f">'
-                     f'{_esc(show(value))}{_esc(unit)}</text>')
+                     f'{_esc(show(value))}{_esc(unit)}{_esc(notes[i]) if notes else ""}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text in it went through escape() above
 

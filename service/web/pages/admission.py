@@ -19,6 +19,7 @@ from service.core.audit import Actor
 from service.core.authz import Permission
 from service.core.db import DB
 from service.core.errors import ServiceError
+from service.registry.routes import LIST_LABELS
 from service.web.context import PAGE_HEADERS, page_context
 from service.web.pages.common import labels, may, place_name, problem_text, subject_of
 
@@ -75,7 +76,8 @@ class AdmissionPages(Controller):
         return Template("ui/admission.html", status_code=status_code, context=page_context(
             request, r=read, body=body, history=history, similar=similar, can_decide=can_decide,
             county=place_name(request, read.county_code), targets=[(c, place_name(request, c)) for c in read.targets],
-            form=form or DecisionForm(), error=error, outcomes=OUTCOMES, notice=notice, **labels()))
+            form=form or DecisionForm(), error=error, outcomes=OUTCOMES, notice=notice, lists=LIST_LABELS,
+            **labels()))
 
     @get("/{request_id:int}", opt=_read("read"))
     async def detail(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int],

@@ -84,7 +84,8 @@ class DashboardPage(Controller):
         for county in counties:
             items = await registry.effective_items(db, county_code=county.code, as_of=day)
             counts = Counter(i.list for i in items)
-            rows += [(f"{county.name} · {_(LIST_LABELS.get(k, k))}", float(v))
+            prefix = f"{county.name} · " if len(counties) > 1 else ""
+            rows += [(prefix + _(LIST_LABELS.get(k, k)), float(v))
                      for k, v in sorted(counts.items(), key=lambda kv: list(LIST_LABELS).index(kv[0])
                                         if kv[0] in LIST_LABELS else 99)]
         if rows:
@@ -96,7 +97,8 @@ class DashboardPage(Controller):
             figures.append((f"{county.name} · {_('社区在岗人数与配备标准')}", charts.horizontal_bars(
                 f"{county.name} · {_('社区在岗人数与配备标准')}",
                 [(c.community_name, float(c.present)) for c in report.communities],
-                marks=[c.below_standard for c in report.communities], unit=_("人")),
+                marks=[c.below_standard for c in report.communities], unit=_("人"),
+                notes=[f" / {_('配备标准')} {number(c.required, locale)}" for c in report.communities]),
                 _("红色：低于配备标准") + f"（{number(report.communities_below_standard, locale)}）"))
 
         for county in counties_of(request, "secondment_request", "read"):

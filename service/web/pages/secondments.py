@@ -12,6 +12,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
+from service import settings_county
 from service.core.audit import Actor
 from service.core.authz import Permission
 from service.core.db import DB
@@ -83,8 +84,12 @@ class SecondmentPages(Controller):
                 effect = await secondments.staffing_warning(db, community_code=where, start=s.start_date,
                                                             worker_count=len(s.workers))
         code = where or s.county_code
+        limits = await settings_county.load(db, county_code=s.county_code)
+        months = {"max_duration": limits.secondment_max_months, "total_duration": limits.secondment_total_max_months,
+                  "cooldown": limits.secondment_cooldown_months}
+        rules = {key: text.format(n=months.get(key, "")) for key, text in secondments.RULE_TEXT.items()}
         return Template("ui/secondment.html", status_code=status_code, context=page_context(
-            request, s=s, staffing=staffing, effect=effect, rule_text=secondments.RULE_TEXT,
+            request, s=s, staffing=staffing, effect=effect, rule_text=rules,
             can_decide=s.status == "pending_approval" and may(request, "secondment_request", "decide", code),
             can_return="returned" in s.allowed_transitions and may(request, "secondment_request", "return", code),
             place=place_name(request, where), form=form or DecisionForm(), error=error, outcomes=OUTCOMES,
