@@ -137,3 +137,16 @@ create trigger calendar_day_notify after insert or update or delete on calendar_
     for each statement execute function notify_table_changed('calendar');
 create trigger county_setting_notify after insert or update or delete on county_setting
     for each statement execute function notify_table_changed('county_settings');
+
+-- The outbox's statement trigger (0002) woke every process's delivery worker even when an
+-- insert ... select added no row (a department without a callback): wake only when rows arrived.
+create function outbox_wake_if_rows() returns trigger language plpgsql as $$
+begin
+    if exists (select 1 from inserted) then
+        perform notify_change('outbox');
+    end if;
+    return null;
+end $$;
+drop trigger outbox_notify on outbox;
+create trigger outbox_notify after insert on outbox referencing new table as inserted
+    for each statement execute function outbox_wake_if_rows();

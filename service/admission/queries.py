@@ -6,16 +6,23 @@ select code, level, county_code from jurisdiction where code = any($1::text[])
 
 NEXT_GROUP = "select nextval(pg_get_serial_sequence('admission_request', 'id'))"
 
+# the request and its first transition in one round trip
 INSERT_REQUEST = """
-with n as (select nextval(pg_get_serial_sequence('admission_request', 'id')) as id)
-insert into admission_request (id, group_id, revision, previous_id, submitter, client_id, department, county_code,
-                               targets, reviewing_body, status, kind, list_name, title, body, verdict, findings,
-                               submitted_at, decision_due)
-overriding system value
-select n.id, coalesce($1, n.id), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-       case when $10 = 'draft' then null else now() end, $17
-from n
-returning *
+with n as (select nextval(pg_get_serial_sequence('admission_request', 'id')) as id),
+r as (
+    insert into admission_request (id, group_id, revision, previous_id, submitter, client_id, department,
+                                   county_code, targets, reviewing_body, status, kind, list_name, title, body,
+                                   verdict, findings, submitted_at, decision_due)
+    overriding system value
+    select n.id, coalesce($1, n.id), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+           case when $10 = 'draft' then null else now() end, $17
+    from n
+    returning *
+), t as (
+    insert into admission_transition (request_id, from_status, to_status, actor, reason)
+    select r.id, null, r.status, $18, $19 from r
+)
+select * from r
 """
 
 GET_REQUEST = "select * from admission_request where id = $1"

@@ -119,7 +119,8 @@ class AdmissionController(Controller):
                 return Response(first[1], status_code=first[0], headers={"Idempotent-Replayed": "true"})
         result = await service.submit(db, actor=Actor.from_connection(request, "department"),
                                       submitter=_submitter(request), data=data, draft=draft,
-                                      may_submit=_may(request, "submit"), source=_source(request))
+                                      may_submit=_may(request, "submit"), source=_source(request),
+                                      tree=_authorizer(request).tree)
         if idempotency_key is not None:
             await service.store_key(db, subject=subject, key=idempotency_key, status_code=201, response=result)
         return Response(result, status_code=201)
@@ -132,7 +133,7 @@ class AdmissionController(Controller):
         """One screening result per county the targets fall in."""
         may = _may(request, "submit")
         service._check_targets(data.targets, may)
-        by_county = await service._route(db, data.targets)
+        by_county = await service._route(db, data.targets, _authorizer(request).tree)
         out: dict[str, Screening] = {}
         for county_code in sorted(by_county):
             out[county_code], _ = await service.screen_request(db, data=data, county_code=county_code,

@@ -37,6 +37,7 @@ from service.admission.screening import screen
 from service.core import audit
 from service.core.audit import Actor
 from service.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from service.core.tree import JurisdictionTree
 from service.notifications import outbox
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -77,8 +78,11 @@ def _overdue(row: Any) -> bool:
     return row["status"] in OPEN and row["decision_due"] is not None and row["decision_due"] < today()
 
 
-async def to_read(conn: asyncpg.Connection, row: asyncpg.Record) -> AdmissionRequestRead:
-    linked = await conn.fetch(queries.LINKED, row["group_id"], row["id"])
+async def to_read(conn: asyncpg.Connection, row: asyncpg.Record,
+                  linked: list[asyncpg.Record] | None = None) -> AdmissionRequestRead:
+    """`linked`: the other requests of the group when the caller knows them (a fresh submission)."""
+    if linked is None:
+        linked = await conn.fetch(queries.LINKED, row["group_id"], row["id"])
     return AdmissionRequestRead(
         id=row["id"], group_id=row["group_id"], revision=row["revision"], previous_id=row["previous_id"],
         status=row["status"], county_code=row["county_code"], reviewing_body=row["reviewing_body"],
@@ -143,11 +147,16 @@ async def deliveries(conn: asyncpg.Connection, *, row: asyncpg.Record) -> list[D
 
 # ---- writing ----
 
+def _who(actor: Actor) -> str:
+    return f"{actor.actor_type}:{actor.actor_id or actor.actor_name}"
+
+
 async def _record(conn: asyncpg.Connection, *, actor: Actor, row: asyncpg.Record, from_status: str | None,
-                  reason: str | None = None, change: dict[str, Any] | None = None) -> None:
+                  reason: str | None = None, change: dict[str, Any] | None = None,
+                  transition_written: bool = False) -> None:
     to_status = row["status"]
-    who = f"{actor.actor_type}:{actor.actor_id or actor.actor_name}"
-    await conn.execute(queries.INSERT_TRANSITION, row["id"], from_status, to_status, who, reason)
+    if not transition_written:
+        await conn.execute(queries.INSERT_TRANSITION, row["id"], from_status, to_status, _who(actor), reason)
     await audit.record(conn, actor=actor, action=f"admission.{VERB[to_status]}", subject_type="admission_request",
                        subject_id=str(row["id"]), jurisdiction=row["county_code"],
                        change={"from": from_status, "to": to_status, "reason": reason, **(change or {})})
@@ -165,10 +174,18 @@ async def _record(conn: asyncpg.Connection, *, actor: Actor, row: asyncpg.Record
                              })
 
 
-async def _route(conn: asyncpg.Connection, targets: list[str]) -> dict[str, list[str]]:
-    """Targets grouped by county; each must be a known county, street or community."""
+async def _route(conn: asyncpg.Connection, targets: list[str],
+                 tree: JurisdictionTree | None = None) -> dict[str, list[str]]:
+    """Targets grouped by county; each must be a known county, street or community.
+
+    With the process's jurisdiction tree (kept current by the `jurisdictions` topic), no query."""
     wanted = list(dict.fromkeys(targets))
-    rows = {r["code"]: r for r in await conn.fetch(queries.TARGETS, wanted)}
+    rows: dict[str, Any]
+    if tree is not None:
+        nodes = [tree.get(code) for code in wanted]
+        rows = {n.code: {"level": n.level, "county_code": n.county_code} for n in nodes if n is not None}
+    else:
+        rows = {r["code"]: r for r in await conn.fetch(queries.TARGETS, wanted)}
     by_county: dict[str, list[str]] = {}
     for code in wanted:
         row = rows.get(code)
@@ -207,20 +224,21 @@ async def _create(
         status = "refused" if verdict == "refused" else "submitted"
         due = (context.calendar.add_working_days(today(), context.settings.decision_working_days)
                if status == "submitted" else None)
+    reason = _refusal_reason(status, findings)
     row = await conn.fetchrow(
         queries.INSERT_REQUEST, group_id, revision, previous_id, submitter.subject, submitter.client_id,
         submitter.department, county_code, targets, context.settings.reviewing_body, status, data.kind, data.list,
-        data.title, body, verdict, findings, due,
+        data.title, body, verdict, findings, due, _who(actor), reason,
     )
-    await _record(conn, actor=actor, row=row, from_status=None, reason=_refusal_reason(row),
-                  change={"targets": targets, "verdict": verdict})
+    await _record(conn, actor=actor, row=row, from_status=None, reason=reason,
+                  change={"targets": targets, "verdict": verdict}, transition_written=True)
     return row
 
 
-def _refusal_reason(row: asyncpg.Record) -> str | None:
-    if row["status"] != "refused":
+def _refusal_reason(status: str, findings: list[Any]) -> str | None:
+    if status != "refused":
         return None
-    return "；".join(f"[{f['rule']}] {f['message']}" for f in row["findings"] if f["severity"] == "refuse")
+    return "；".join(f"[{f['rule']}] {f['message']}" for f in findings if f["severity"] == "refuse")
 
 
 def _check_targets(targets: list[str], may_submit: Callable[[str], bool]) -> None:
@@ -232,21 +250,20 @@ def _check_targets(targets: list[str], may_submit: Callable[[str], bool]) -> Non
 
 async def submit(
     conn: asyncpg.Connection, *, actor: Actor, submitter: Submitter, data: AdmissionSubmission, draft: bool,
-    may_submit: Callable[[str], bool], source: ScreeningSource = UNCACHED,
+    may_submit: Callable[[str], bool], source: ScreeningSource = UNCACHED, tree: JurisdictionTree | None = None,
 ) -> AdmissionRequestRead:
     """Save a draft or submit; targets in several counties become one linked request per county."""
     _check_targets(data.targets, may_submit)
-    by_county = await _route(conn, data.targets)
+    by_county = await _route(conn, data.targets, tree)
     group_id: int | None = None
-    first: asyncpg.Record | None = None
+    created: list[asyncpg.Record] = []
     for county_code in sorted(by_county):
         row = await _create(conn, actor=actor, submitter=submitter, data=data, county_code=county_code,
                             targets=by_county[county_code], draft=draft, group_id=group_id, revision=1,
                             previous_id=None, source=source)
         group_id = row["group_id"]
-        first = first or row
-    assert first is not None
-    return await to_read(conn, first)
+        created.append(row)
+    return await to_read(conn, created[0], linked=created[1:])
 
 
 async def _one_county(conn: asyncpg.Connection, *, row: asyncpg.Record, data: AdmissionSubmission) -> list[str]:
@@ -290,7 +307,8 @@ async def submit_draft(conn: asyncpg.Connection, *, actor: Actor, subject: str, 
         current = await _row(conn, request_id)
         raise InvalidTransition(f"状态为 {current['status']} 的申请不能提交 (only a draft can be submitted)",
                                 allowed=ALLOWED.get(current["status"], []))
-    await _record(conn, actor=actor, row=updated, from_status="draft", reason=_refusal_reason(updated))
+    await _record(conn, actor=actor, row=updated, from_status="draft",
+                  reason=_refusal_reason(updated["status"], updated["findings"]))
     return await to_read(conn, updated)
 
 
@@ -299,8 +317,7 @@ async def _transition(
     effective_from: datetime.date | None = None, item_code: str | None = None,
 ) -> tuple[asyncpg.Record, str]:
     expected = [state for state, nexts in ALLOWED.items() if to in nexts]
-    who = f"{actor.actor_type}:{actor.actor_id or actor.actor_name}" if to in ("approved", "rejected", "returned") \
-        else None
+    who = _who(actor) if to in ("approved", "rejected", "returned") else None
     row = await conn.fetchrow(queries.TRANSITION, request_id, to, expected, who, reason, effective_from, item_code)
     if row is None:
         current = await _row(conn, request_id)
@@ -412,7 +429,7 @@ async def add_rule(conn: asyncpg.Connection, *, actor: Actor, data: ScreeningRul
     level = await conn.fetchval("select level from jurisdiction where code = $1", data.county_code)
     if level != "county":
         raise ValidationFailed.field("county_code", f"{data.county_code} 不是县级行政区 (not a county)")
-    who = f"{actor.actor_type}:{actor.actor_id or actor.actor_name}"
+    who = _who(actor)
     try:
         row = await conn.fetchrow(queries.INSERT_RULE, data.county_code, data.rule, data.match_type, data.pattern,
                                   data.severity, data.message, who)
