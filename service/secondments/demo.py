@@ -12,7 +12,7 @@ import asyncpg
 from service.core.audit import Actor
 from service.demo import data
 from service.secondments import jobs, service
-from service.secondments.schemas import Organ, SecondmentCreate, SecondmentDecision, SecondmentReturn
+from service.secondments.schemas import ExtensionCreate, Organ, SecondmentCreate, SecondmentDecision, SecondmentReturn
 from service.workers.service import today
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾"
@@ -104,6 +104,14 @@ async def load(conn: asyncpg.Connection) -> None:
                             "街道征地拆迁档案整理", form="temporary_transfer")
     await decide(overdue, "approve", "同意，期限不超过六个月", start)
     await jobs.run_daily(conn, day=now)
+    # active, with an extension awaiting the organisation department
+    start = now - timedelta(days=100)
+    extended = await request("湘龙街道办事处", "430121002001", 5, start, now + timedelta(days=20),
+                             "街道社会救助信息核查")
+    await decide(extended, "approve", "同意", start)
+    await service.request_extension(conn, actor=caller("湘龙街道办事处").actor, request_id=extended,
+                                    data=ExtensionCreate(new_end_date=now + timedelta(days=75),
+                                                         reason="核查任务量增加，申请延期至任务结束"), today=now)
     # pending: 泉塘街道 asks for a 泉塘社区 worker, awaiting the organisation department
     await request("泉塘街道办事处", "430121003001", 6, now + timedelta(days=14), now + timedelta(days=120),
                   "街道工作专班：老旧小区改造协调", form="task_force", submitted=now)
