@@ -37,6 +37,7 @@ BATCH_MAX = 2_000
 FLUSH_EVERY_S = 0.05
 CLIENT_CACHE_S = 30
 DECISIONS_MAX = 200_000
+PRELOAD_BATCH = 50
 
 # The 2024 opinion: the community may assist with these, never be the responsible party.
 RESPONSIBLE_PARTY_RULES: list[tuple[str, re.Pattern[str]]] = [
@@ -74,25 +75,38 @@ class State(msgspec.Struct, array_like=True, gc=False, frozen=True):
 
 class ScopeList(msgspec.Struct, gc=False):
     items: dict[str, tuple[State, ...]]
-    titles: dict[str, str]
     releases: list[tuple[datetime.date, int, str, str]]
+    # normalised title -> code, built on the first question by title
+    titles: dict[str, str] | None = None
+
+    def code_by_title(self, key: str) -> str | None:
+        if self.titles is None:
+            self.titles = {_norm(s[-1].title): code for code, s in self.items.items() if s}
+        return self.titles.get(key)
 
 
 def _norm(text: str) -> str:
     return re.sub(r"[\s，,。.：:；;（）()“”\"'、]+", "", text).lower()
 
 
-def _states(rows: list[asyncpg.Record], on: datetime.date) -> tuple[State, ...]:
-    states = []
-    for r in rows:
-        item = r["item"]
-        expires = item.get("expires_on")
-        states.append(State(
-            effective_from=r["effective_from"], entry_number=r["entry_number"], status=r["status"],
-            kind=item["kind"], list=item["list"], title=item["title"],
-            expires_on=datetime.date.fromisoformat(expires) if expires else None,
-            basis=item.get("basis"), basis_number=item.get("basis_number"),
-        ))
+class _Interner:
+    """Shares equal dates and repeated strings (kinds, lists, bases) between the states held."""
+
+    def __init__(self) -> None:
+        self._values: dict[object, object] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return self._values.setdefault(value, value)
+
+
+def _states(rows: list[asyncpg.Record], on: datetime.date, share: _Interner) -> tuple[State, ...]:
+    states = [State(
+        effective_from=share(r["effective_from"]), entry_number=r["entry_number"], status=share(r["status"]),
+        kind=share(r["kind"]), list=share(r["list"]), title=r["title"], expires_on=share(r["expires_on"]),
+        basis=share(r["basis"]), basis_number=share(r["basis_number"]),
+    ) for r in rows]
     # keep the entry in force today and those that will take effect later
     start = 0
     for i, s in enumerate(states):
@@ -188,6 +202,8 @@ class Checker:
         self.recorder = Recorder(pool)
         self._decisions: dict[tuple[str, str, str, str], bool] = {}
         self._decisions_at: tuple[int, int] = (-1, -1)
+        self._share = _Interner()
+        self._preload: asyncio.Task[None] | None = None
 
     def allowed(self, subject: str, obj: str, act: str, domain: str) -> bool:
         """`Authorizer.allowed`, remembered until a role or the jurisdiction tree changes.
@@ -209,19 +225,21 @@ class Checker:
 
     # ---- keeping the lists ----
 
-    async def _load(self, conn: asyncpg.Connection, scope: str) -> ScopeList:
+    async def _load_many(self, conn: asyncpg.Connection, scopes: list[str]) -> dict[str, ScopeList]:
         on = today()
-        rows = await conn.fetch(queries.SCOPE_ENTRIES, scope)
-        by_code: dict[str, list[asyncpg.Record]] = {}
-        for r in rows:
-            by_code.setdefault(r["code"], []).append(r)
-        items = {code: _states(rs, on) for code, rs in by_code.items()}
-        titles = {_norm(s[-1].title): code for code, s in items.items() if s}
-        releases = []
-        if len(scope) == 6:
-            releases = [(r["release_date"], r["entry_cap"], r["name"], r["document_number"])
-                        for r in await conn.fetch(queries.SCOPE_RELEASES, scope)]
-        return ScopeList(items=items, titles=titles, releases=releases)
+        by_scope: dict[str, dict[str, list[asyncpg.Record]]] = {s: {} for s in scopes}
+        for r in await conn.fetch(queries.SCOPE_ENTRIES, scopes):
+            by_scope[r["scope"]].setdefault(r["code"], []).append(r)
+        releases: dict[str, list[tuple[datetime.date, int, str, str]]] = {}
+        for r in await conn.fetch(queries.SCOPE_RELEASES, [s for s in scopes if len(s) == 6]):
+            releases.setdefault(r["county_code"], []).append(
+                (r["release_date"], r["entry_cap"], r["name"], r["document_number"]))
+        return {scope: ScopeList(items={code: _states(rows, on, self._share) for code, rows in codes.items()},
+                                 releases=releases.get(scope, []))
+                for scope, codes in by_scope.items()}
+
+    async def _load(self, conn: asyncpg.Connection, scope: str) -> ScopeList:
+        return (await self._load_many(conn, [scope]))[scope]
 
     async def scope(self, name: str) -> ScopeList:
         held = self.scopes.get(name)
@@ -235,9 +253,9 @@ class Checker:
         try:
             async with self._pool.acquire() as conn:
                 loaded = await self._load(conn, name)
-            self.scopes[name] = loaded
-            future.set_result(loaded)
-            return loaded
+            self.scopes.setdefault(name, loaded)
+            future.set_result(self.scopes[name])
+            return self.scopes[name]
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: nobody else may be waiting
@@ -249,6 +267,33 @@ class Checker:
         async with self._pool.acquire() as conn:
             self.last_seq = int(await conn.fetchval(queries.MAX_SEQ) or 0)
             self.scopes["national"] = await self._load(conn, "national")
+        self._preload = asyncio.create_task(self._preload_all())
+
+    async def _preload_all(self) -> None:
+        """Load every scope in the background, a batch at a time, so the first checks of a county
+        need not wait for its list (a scope asked for before its turn is loaded on demand)."""
+        try:
+            async with self._pool.acquire() as conn:
+                wanted = sorted(r["scope"] for r in await conn.fetch(queries.ALL_SCOPES))
+            for i in range(0, len(wanted), PRELOAD_BATCH):
+                batch = [s for s in wanted[i:i + PRELOAD_BATCH] if s not in self.scopes and s not in self._loading]
+                if not batch:
+                    continue
+                async with self._pool.acquire() as conn:
+                    loaded = await self._load_many(conn, batch)
+                for scope, held in loaded.items():
+                    self.scopes.setdefault(scope, held)
+                await asyncio.sleep(0)
+            log.info("registry checker holds %d scopes", len(self.scopes))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            log.exception("preloading the registry failed; scopes load on demand")
+
+    async def stop(self) -> None:
+        if self._preload is not None:
+            self._preload.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._preload
+        await self.recorder.stop()
 
     async def refresh(self, pool: asyncpg.Pool) -> int:
         """Reload every held scope that changed since the last refresh."""
@@ -257,9 +302,9 @@ class Checker:
             changed = {r["scope"] for r in rows}
             for r in rows:
                 self.last_seq = max(self.last_seq, r["change_seq"])
-            for scope in changed:
-                if scope in self.scopes:
-                    self.scopes[scope] = await self._load(conn, scope)
+            held = [scope for scope in changed if scope in self.scopes]
+            if held:
+                self.scopes.update(await self._load_many(conn, held))
         return len(changed)
 
     async def _client_subject(self, name: str) -> str | None:
@@ -280,7 +325,7 @@ class Checker:
         lists = [(s, await self.scope(s)) for s in reversed(template_scopes(county))]
         if code is None and title:
             key = _norm(title)
-            code = next((held.titles[key] for _, held in lists if key in held.titles), None)
+            code = next((c for _, held in lists if (c := held.code_by_title(key)) is not None), None)
         if code is None:
             return None
         for name, held in lists:

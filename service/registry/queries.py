@@ -107,10 +107,15 @@ order by release_date desc, id desc limit 1
 """
 
 # ---- the in-memory checker ----
+# only what a check cites, not the whole item: scopes are held by every process
 SCOPE_ENTRIES = """
-select code, entry_number, status, effective_from, item from registry_entry where scope = $1
-order by code, entry_number
+select scope, code, entry_number, status, effective_from, item->>'kind' as kind, item->>'list' as list,
+       item->>'title' as title, (item->>'expires_on')::date as expires_on, item->>'basis' as basis,
+       item->>'basis_number' as basis_number
+from registry_entry where scope = any($1::text[])
+order by scope, code, entry_number
 """
+ALL_SCOPES = "select distinct scope from registry_item"
 CHANGED_SCOPES = """
 select scope, change_seq from registry_item where change_seq > $1
 union all
@@ -120,8 +125,8 @@ MAX_SEQ = """
 select greatest((select max(change_seq) from registry_item), (select max(change_seq) from registry_release))
 """
 SCOPE_RELEASES = """
-select name, release_date, document_number, entry_cap from registry_release where county_code = $1
-order by release_date, id
+select county_code, name, release_date, document_number, entry_cap from registry_release
+where county_code = any($1::text[]) order by county_code, release_date, id
 """
 CLIENT_BY_NAME = "select id from api_client where name = $1 and disabled_at is null"
 

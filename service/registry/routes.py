@@ -300,7 +300,7 @@ async def start_checker(app: Any) -> Any:
     checker.recorder.start()
     app.state.checker = checker
     app.state.listener.on("registry", checker.refresh)
-    return checker.recorder.stop
+    return checker.stop
 
 
 if start_checker not in STARTERS:

@@ -167,3 +167,27 @@ async def test_every_check_is_recorded_and_none_lost_on_graceful_shutdown(settin
     assert by_code["P-001"]["allowed"] is False
     assert by_code["C-X-04"]["rule"] == "registry.cancelled"
     assert by_code["T-D-001"]["asker"].endswith("civil-affairs")
+
+
+async def test_revoked_role_stops_the_department_asking_and_assigning_within_a_second(client, as_client, db):
+    headers = as_client("civil-affairs")
+    assert (await ask(client, headers, code="T-D-001")).json()["allowed"] is True
+    assignment = await db.fetchval(
+        "select r.id from role_assignment r join api_client c on c.id = r.principal_id "
+        "where r.principal_type = 'client' and c.name = 'civil-affairs'")
+    # another caller asks on the department's behalf: the answer changes too
+    assert (await ask(client, as_client("songya-community"), code="T-D-001",
+                      department="civil-affairs")).json()["allowed"] is True
+    r = await client.post(f"/api/v1/role-assignments/{assignment}/revoke", headers=as_client("province-admin"))
+    assert r.status_code == 200, r.text
+    for _ in range(50):
+        r = await ask(client, headers, code="T-D-001")
+        if r.status_code == 403:
+            break
+        await asyncio.sleep(0.02)
+    assert r.status_code == 403
+    refusal = await db.fetchrow("select outcome, action from audit_event where request_id = $1",
+                                r.headers["x-request-id"])
+    assert tuple(refusal) == ("denied", "check.ask")
+    answer = (await ask(client, as_client("songya-community"), code="T-D-001", department="civil-affairs")).json()
+    assert answer["citation"]["rule"] == "department.no-right"
