@@ -21,9 +21,12 @@ async def test_the_inbox_lists_the_countys_requests_with_counts(client, demo):
     assert 'href="/ui/inbox"' in r.text
 
 
-async def test_the_inbox_needs_a_signed_in_person(client):
+async def test_the_inbox_sends_an_anonymous_visitor_to_sign_in_and_records_the_refusal(client, db):
     r = await client.get("/ui/inbox", follow_redirects=False)
-    assert r.status_code == 401
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login"
+    assert await db.fetchval("select count(*) from audit_event where action = 'jurisdiction.read' "
+                             "and outcome = 'denied'") >= 1
 
 
 async def test_a_reviewer_of_another_county_gets_404_for_a_request(client, demo, db):
@@ -32,6 +35,7 @@ async def test_a_reviewer_of_another_county_gets_404_for_a_request(client, demo,
     r = await client.get(f"/ui/admission/{request_id}")
     assert r.status_code == 404
     assert "社区高龄老人探访关爱服务" not in r.text
+    assert "<h1>未找到</h1>" in r.text
     inbox = await client.get("/ui/inbox")
     assert "社区高龄老人探访关爱服务" not in inbox.text
 

@@ -21,7 +21,7 @@ from service.core.db import DB
 from service.core.errors import ServiceError
 from service.registry.routes import LIST_LABELS
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.pages.common import labels, may, place_name, problem_text, subject_of
+from service.web.pages.common import PAGE_ERRORS, labels, may, place_name, problem_text, subject_of
 
 OUTCOMES = {"approved": "批准", "rejected": "驳回", "returned": "退回修改"}
 
@@ -60,6 +60,7 @@ class AdmissionPages(Controller):
     path = "/ui/admission"
     include_in_schema = False
     response_headers = PAGE_HEADERS
+    exception_handlers = PAGE_ERRORS
 
     async def _detail(self, request: Request[Any, Any, Any], db: Any, request_id: int, *,
                       form: DecisionForm | None = None, error: str | None = None, status_code: int = 200,

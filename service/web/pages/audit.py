@@ -19,7 +19,7 @@ from service.core.db import DB
 from service.core.errors import ServiceError
 from service.web.context import PAGE_HEADERS, page_context
 from service.web.format import CHINA
-from service.web.pages.common import counties_of, labels, problem_text
+from service.web.pages.common import PAGE_ERRORS, counties_of, labels, problem_text
 
 Text = Annotated[str | None, QueryParameter(max_length=200)]
 Day = Annotated[str | None, QueryParameter(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
@@ -40,6 +40,7 @@ class AuditPages(Controller):
     path = "/ui/audit"
     include_in_schema = False
     response_headers = PAGE_HEADERS
+    exception_handlers = PAGE_ERRORS
 
     @get("/", opt={"permission": Permission("audit_event", "read")})
     async def search(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
+from litestar.response import Redirect, Template
 
 from service.core.auth import identity_of
 from service.core.authz import Authorizer
@@ -82,3 +83,21 @@ def problem_text(error: ServiceError) -> str:
 def labels() -> dict[str, Any]:
     return {"status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS, "verdict_labels": VERDICT_LABELS,
             "severity_labels": SEVERITY_LABELS, "level_labels": LEVEL_LABELS, "form_labels": FORM_LABELS}
+
+
+def page_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Any]:
+    """A refusal on a page answers as a page (a sign-in for 401), and is still recorded as evidence
+    the way core/errors.py records it for the API."""
+    from service.core.audit import refusal_task
+    from service.web.context import PAGE_HEADERS, page_context
+
+    audited = exc.audit is not None or exc.status in (401, 403, 409, 422, 429)
+    background = refusal_task(request, exc, exc.status) if audited else None
+    if exc.status == 401:
+        return Redirect("/login", status_code=303, background=background)
+    titles = {403: "无权访问", 404: "未找到", 409: "状态已变化", 422: "输入有误"}
+    return Template("ui/error.html", status_code=exc.status, headers=PAGE_HEADERS, background=background,
+                    context=page_context(request, title=titles.get(exc.status, "出错了"), message=exc.detail))
+
+
+PAGE_ERRORS = {ServiceError: page_error}

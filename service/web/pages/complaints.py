@@ -18,7 +18,7 @@ from service.core.authz import Permission
 from service.core.db import DB
 from service.core.errors import ServiceError
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.pages.common import labels, may, place_name, problem_text
+from service.web.pages.common import PAGE_ERRORS, labels, may, place_name, problem_text
 
 SUBJECT_LABELS = {"task": "工作事项", "app": "政务应用程序", "work_group": "工作群组", "plaque": "牌子",
                   "certificate": "证明事项", "report": "报表", "other": "其他"}
@@ -37,6 +37,7 @@ class ComplaintPages(Controller):
     path = "/ui/complaints"
     include_in_schema = False
     response_headers = PAGE_HEADERS
+    exception_handlers = PAGE_ERRORS
 
     @get("/", opt={"permission": Permission("complaint", "read")})
     async def index(

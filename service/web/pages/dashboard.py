@@ -21,7 +21,7 @@ from service.web import charts
 from service.web.context import PAGE_HEADERS, page_context
 from service.web.format import month, number
 from service.web.i18n import pick_locale, translations
-from service.web.pages.common import counties_of, subject_of
+from service.web.pages.common import PAGE_ERRORS, counties_of, subject_of
 from service.workers import service as workers
 from service.workers.service import today
 
@@ -36,6 +36,7 @@ class DashboardPage(Controller):
     path = "/ui/dashboard"
     include_in_schema = False
     response_headers = PAGE_HEADERS
+    exception_handlers = PAGE_ERRORS
 
     @get("/", opt={"permission": Permission("jurisdiction", "read")})
     async def dashboard(self, request: Request[Any, Any, Any], db: DB) -> Template:

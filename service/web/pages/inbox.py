@@ -15,7 +15,16 @@ from service.core.authz import Permission
 from service.core.db import DB
 from service.secondments import service as secondments
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.pages.common import NEAR_DAYS, children, counties_of, domains, labels, place_name, subject_of
+from service.web.pages.common import (
+    NEAR_DAYS,
+    PAGE_ERRORS,
+    children,
+    counties_of,
+    domains,
+    labels,
+    place_name,
+    subject_of,
+)
 from service.workers.service import today
 
 OPEN = {"admission": ("submitted", "in_review"), "secondment": ("pending_approval",),
@@ -27,6 +36,7 @@ class InboxPage(Controller):
     path = "/ui/inbox"
     include_in_schema = False
     response_headers = PAGE_HEADERS
+    exception_handlers = PAGE_ERRORS
 
     @get("/", opt={"permission": Permission("jurisdiction", "read")})
     async def inbox(

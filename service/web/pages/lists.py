@@ -15,7 +15,7 @@ from service.core.errors import NotFound, ServiceError
 from service.registry import service as registry
 from service.registry.routes import LIST_LABELS
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.pages.common import authorizer_of, children, counties_of, problem_text
+from service.web.pages.common import PAGE_ERRORS, authorizer_of, children, counties_of, problem_text
 
 KIND_LABELS = {"task": "工作事项", "plaque": "牌子", "certificate": "证明事项", "report": "报表台账",
                "digital": "政务应用与群组"}
@@ -34,6 +34,7 @@ class ListPages(Controller):
     path = "/ui/lists"
     include_in_schema = False
     response_headers = PAGE_HEADERS
+    exception_handlers = PAGE_ERRORS
 
     def _county(self, request: Request[Any, Any, Any], code: str) -> str:
         node = authorizer_of(request).tree.get(code)

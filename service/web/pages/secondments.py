@@ -21,7 +21,7 @@ from service.secondments import service as secondments
 from service.secondments.routes import _request_domain
 from service.secondments.schemas import SecondmentDecision, SecondmentReturn
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.pages.common import domains, labels, may, place_name, problem_text
+from service.web.pages.common import PAGE_ERRORS, domains, labels, may, place_name, problem_text
 from service.workers import service as workers
 from service.workers.service import today
 
@@ -56,6 +56,7 @@ class SecondmentPages(Controller):
     path = "/ui/secondments"
     include_in_schema = False
     response_headers = PAGE_HEADERS
+    exception_handlers = PAGE_ERRORS
 
     @get("/", opt={"permission": Permission("secondment_request", "read")})
     async def index(
