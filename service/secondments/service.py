@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar as month_calendar
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -231,7 +231,8 @@ async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCr
             broken.append(_rule("no_overlap", field=f"workers[{index}]", detail=(
                 f"社区工作者 {ref} 已有借调 #{other['id']}（{other['status']}，{other['start_date']} 至 "
                 f"{other['end_date']}） (worker {ref} is already seconded or requested: #{other['id']})")))
-        elif other["status"] in ("approved", "returned") and data.start_date < add_months(
+        # a pending one counts too: otherwise two requests months apart could both be approved
+        elif other["status"] in ("pending_approval", "approved", "returned") and data.start_date < add_months(
                 away_until, settings.secondment_cooldown_months):
             broken.append(_rule("cooldown", n=settings.secondment_cooldown_months, field=f"workers[{index}]",
                                 detail=f"社区工作者 {ref} 上次借调 #{other['id']} 于 {away_until} 结束，"
@@ -244,7 +245,9 @@ async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCr
             invalid_params=problems, extra={"broken_rules": msgspec.to_builtins(broken)} if broken else None,
         )
     assert county_code is not None
-    cal = await workdays.load(conn, county_code=county_code, start=today, end=add_months(today, 3))
+    # enough calendar for the deadline, holidays included
+    horizon = today + timedelta(days=settings.secondment_decision_working_days * 3 + 30)
+    cal = await workdays.load(conn, county_code=county_code, start=today, end=horizon)
     due = cal.add_working_days(today, settings.secondment_decision_working_days)
     request_id = await conn.fetchval(
         queries.INSERT, data.home_community_code, county_code, data.home_community_code, data.organ.name,

@@ -224,3 +224,12 @@ async def test_two_requests_for_the_same_worker_at_once_cannot_both_be_accepted(
     lost = next(r for r in results if r.status_code == 422).json()
     assert [b["rule"] for b in lost["extra"]["broken_rules"]] == ["no_overlap"]
     assert await db.fetchval("select count(*) from secondment_request where 'W21001001-09' = any(worker_refs)") == 1
+
+
+async def test_a_pending_request_blocks_a_later_one_for_the_same_worker_within_the_cooldown(client, street, body):
+    first = await client.post("/api/v1/secondment-requests", headers=street, json=body(workers=["W21001001-13"]))
+    assert first.status_code == 201
+    later = await client.post("/api/v1/secondment-requests", headers=street, json=body(
+        workers=["W21001001-13"], start_date=days(200).isoformat(), end_date=days(260).isoformat()))
+    assert later.status_code == 422
+    assert [b["rule"] for b in later.json()["extra"]["broken_rules"]] == ["cooldown"]
