@@ -131,14 +131,8 @@ class AdmissionController(Controller):
     async def screen(self, request: Request[Any, Any, Any], db: DB,
                      data: JSONBody[AdmissionSubmission]) -> dict[str, Screening]:
         """One screening result per county the targets fall in."""
-        may = _may(request, "submit")
-        service._check_targets(data.targets, may)
-        by_county = await service._route(db, data.targets, _authorizer(request).tree)
-        out: dict[str, Screening] = {}
-        for county_code in sorted(by_county):
-            out[county_code], _ = await service.screen_request(db, data=data, county_code=county_code,
-                                                               source=_source(request))
-        return out
+        return await service.check(db, data=data, may_submit=_may(request, "submit"), source=_source(request),
+                                   tree=_authorizer(request).tree)
 
     @get("/", operation_id="ListAdmissionRequests",
          summary="Requests the caller submitted, and those of the counties it reviews (newest first)",

@@ -208,6 +208,17 @@ async def screen_request(conn: asyncpg.Connection, *, data: AdmissionSubmission,
     return result, context
 
 
+async def check(conn: asyncpg.Connection, *, data: AdmissionSubmission, may_submit: Callable[[str], bool],
+                source: ScreeningSource = UNCACHED, tree: JurisdictionTree | None = None) -> dict[str, Screening]:
+    """Screen a matter without storing it: one result per county its targets fall in."""
+    _check_targets(data.targets, may_submit)
+    by_county = await _route(conn, data.targets, tree)
+    out: dict[str, Screening] = {}
+    for county_code in sorted(by_county):
+        out[county_code], _ = await screen_request(conn, data=data, county_code=county_code, source=source)
+    return out
+
+
 async def _create(
     conn: asyncpg.Connection, *, actor: Actor, submitter: Submitter, data: AdmissionSubmission, county_code: str,
     targets: list[str], draft: bool, group_id: int | None, revision: int, previous_id: int | None,
