@@ -135,3 +135,31 @@ async def test_the_english_switch_translates_the_inbox(client, demo):
     r = await client.get("/ui/inbox")
     assert "<h1>Inbox</h1>" in r.text
     assert "Most urgent first" in r.text
+
+
+async def test_the_audit_pages_export_link_streams_csv_for_the_signed_in_supervisor(client, demo):
+    await sign_in(client, "supervisor", demo.users["supervisor"])
+    page = await client.get("/ui/audit?action=admission.approve&since=2020-01-01")
+    link = re.search(r'href="(/ui/audit/export.csv\?[^"]+)"', page.text)
+    assert link, "no export link"
+    href = link.group(1).replace("&amp;", "&")
+    assert "action=admission.approve" in href
+    r = await client.get(href)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/csv")
+    assert "admission.approve" in r.text.splitlines()[1]
+
+
+async def test_a_reviewer_cannot_decide_a_secondment_nor_open_the_audit_pages(client, demo, db):
+    secondment = await db.fetchval("select id from secondment_request where status = 'pending_approval' limit 1")
+    await sign_in(client, "reviewer", demo.users["reviewer"])
+    page = await client.get(f"/ui/secondments/{secondment}")
+    assert page.status_code == 200
+    assert "审批决定" not in page.text
+    r = await client.post(f"/ui/secondments/{secondment}/decision",
+                          data={"outcome": "approve", "reasons": "同意", "_csrf_token": csrf_of(page.text)},
+                          follow_redirects=False)
+    assert r.status_code == 404
+    assert await db.fetchval("select status from secondment_request where id = $1", secondment) == "pending_approval"
+    assert (await client.get("/ui/audit")).status_code == 403
+    assert (await client.get("/ui/complaints")).status_code == 403

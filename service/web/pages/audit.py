@@ -1,5 +1,8 @@
 """Audit search: by person, action, subject, jurisdiction and time; each event opens in place; the result
-exports as CSV through the audit area's streaming export (the page never waits for it)."""
+exports as CSV through the audit area's streaming export (the page never waits for it).
+
+The API's /api/v1/audit/export takes bearer tokens only (no session cookie there), so the page has its own
+export address that hands the same query to the audit area's export stream."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, get
 from litestar.params import QueryParameter
-from litestar.response import Template
+from litestar.response import Stream, Template
 
 from service.audit import service as audit
 from service.audit.routes import scope_of
@@ -36,6 +39,15 @@ def _start_of(day: str | None, *, next_day: bool = False) -> datetime.datetime |
     return datetime.datetime(d.year, d.month, d.day, tzinfo=CHINA)
 
 
+def _filters(actor_type: str | None, actor_id: str | None, action: str | None, subject_type: str | None,
+             subject_id: str | None, outcome: str | None, since: str | None, until: str | None
+             ) -> audit.EventFilters:
+    return audit.EventFilters(
+        actor_type=actor_type or None, actor_id=(actor_id or None) if actor_type else None, action=action or None,
+        subject_type=subject_type or None, subject_id=(subject_id or None) if subject_type else None,
+        outcome=outcome or None, since=_start_of(since), until=_start_of(until, next_day=True))
+
+
 class AuditPages(Controller):
     path = "/ui/audit"
     include_in_schema = False
@@ -55,21 +67,10 @@ class AuditPages(Controller):
              "subject_type": subject_type or "", "subject_id": subject_id or "", "outcome": outcome or "",
              "jurisdiction": jurisdiction or "", "since": since or "", "until": until or ""}
         page, error = None, None
-        api: dict[str, str] = {}
         try:
-            filters = audit.EventFilters(
-                actor_type=actor_type or None, actor_id=(actor_id or None) if actor_type else None,
-                action=action or None, subject_type=subject_type or None,
-                subject_id=(subject_id or None) if subject_type else None, outcome=outcome or None,
-                since=_start_of(since), until=_start_of(until, next_day=True))
+            filters = _filters(actor_type, actor_id, action, subject_type, subject_id, outcome, since, until)
             page = await audit.list_events(db, filters=filters, subtrees=scope_of(request, jurisdiction or None),
                                            newest_first=True, cursor=cursor or None, limit=PAGE_SIZE)
-            api = {k: v for k, v in {
-                "actor_type": filters.actor_type, "actor_id": filters.actor_id, "action": filters.action,
-                "subject_type": filters.subject_type, "subject_id": filters.subject_id,
-                "outcome": filters.outcome, "jurisdiction": jurisdiction or None,
-                "since": filters.since.isoformat() if filters.since else None,
-                "until": filters.until.isoformat() if filters.until else None}.items() if v}
         except ServiceError as exc:
             error = problem_text(exc)
         shown = {k: v for k, v in f.items() if v}
@@ -78,6 +79,24 @@ class AuditPages(Controller):
             counties=counties_of(request, "audit_event", "read"),
             details={e.id: json.dumps(e.detail, ensure_ascii=False, indent=2, sort_keys=True)
                      for e in (page.items if page else [])},
-            export_href="/api/v1/audit/export?" + urlencode({**api, "format": "csv"}),
+            export_href="/ui/audit/export.csv?" + urlencode(shown),
             next_href=("/ui/audit?" + urlencode({**shown, "cursor": page.next_cursor})
                        if page and page.next_cursor else None), **labels()))
+
+    @get("/export.csv", opt={"permission": Permission("audit_event", "read")})
+    async def export(
+        self, request: Request[Any, Any, Any],
+        actor_type: Annotated[str | None, QueryParameter(pattern="^(|user|client|anonymous|system)$")] = None,
+        actor_id: Text = None, action: Text = None, subject_type: Text = None, subject_id: Text = None,
+        outcome: Annotated[str | None, QueryParameter(pattern="^(|ok|denied|refused|failed)$")] = None,
+        jurisdiction: Annotated[str | None, QueryParameter(pattern="^([0-9]{2,12})?$")] = None,
+        since: Day = None, until: Day = None,
+    ) -> Stream:
+        """The search's result as CSV, streamed from a server-side cursor in constant memory."""
+        filters = _filters(actor_type, actor_id, action, subject_type, subject_id, outcome, since, until)
+        sql, args = audit.export_query(filters=filters, subtrees=scope_of(request, jurisdiction or None),
+                                       newest_first=True)
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        return Stream(audit.export_stream(request.app.state.pool, sql=sql, args=args, fmt="csv", log_order=False),
+                      media_type="text/csv; charset=utf-8",
+                      headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})

@@ -100,4 +100,4 @@ def page_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[A
                     context=page_context(request, title=titles.get(exc.status, "出错了"), message=exc.detail))
 
 
-PAGE_ERRORS = {ServiceError: page_error}
+PAGE_ERRORS: dict[int | type[Exception], Any] = {ServiceError: page_error}

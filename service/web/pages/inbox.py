@@ -56,13 +56,13 @@ class InboxPage(Controller):
             page = await admission.list_requests(db, subject=subject_of(request),
                                                  review_counties=[c.code for c in review], status=None,
                                                  county_code=None, overdue=False, before=None, limit=500)
-            for r in page.items:
-                if r.county_code not in {c.code for c in review}:
+            for a in page.items:
+                if a.county_code not in {c.code for c in review}:
                     continue  # the person's own submissions are not awaiting its review
-                rows.append({"kind": "admission", "id": r.id, "title": r.title, "status": r.status,
-                             "place": place_name(request, r.county_code), "street": None,
-                             "from": r.department, "due": r.decision_due, "overdue": r.overdue,
-                             "at": r.submitted_at, "href": f"/ui/admission/{r.id}"})
+                rows.append({"kind": "admission", "id": a.id, "title": a.title, "status": a.status,
+                             "place": place_name(request, a.county_code), "street": None,
+                             "from": a.department, "due": a.decision_due, "overdue": a.overdue,
+                             "at": a.submitted_at, "href": f"/ui/admission/{a.id}"})
 
         for code in domains(request, "secondment_request", "decide"):
             found = await secondments.list_requests(db, jurisdiction=code, state=None, organ=None, worker=None)
