@@ -73,6 +73,14 @@ async def test_reviewer_approves_from_the_inbox_and_sees_the_item_listed_and_aud
     await _looked_at(page, "audit")
     await page.goto(f"{live_server}/ui/complaints")
     await _looked_at(page, "complaints")
+    async with page.expect_navigation():
+        await page.locator("tbody a").first.click()
+    await page.get_by_label("新状态").select_option("under_investigation")
+    await page.get_by_label("说明").fill("已约谈该局，调取工作记录。")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="保存").click()
+    await expect(page.locator(".status-line")).to_contain_text("调查中")
+    await _looked_at(page, "complaint")
 
 
 async def test_reviewer_rejects_with_a_reason(page, live_server, demo):
@@ -92,6 +100,17 @@ async def test_reviewer_rejects_with_a_reason(page, live_server, demo):
     await expect(page.get_by_role("status")).to_contain_text("已驳回")
     await expect(page.locator("main")).to_contain_text("未说明法律依据，且与已列入事项重复。")
     await expect(page.get_by_role("heading", name="审核决定")).to_have_count(0)
+
+    await page.goto(f"{live_server}/ui/lists")
+    await _looked_at(page, "lists")
+    await page.goto(f"{live_server}/ui/lists/430121/diff?from_date=2024-01-01&to_date=2030-01-01")
+    await expect(page.locator("tbody tr").first).to_be_visible()
+    await _looked_at(page, "list-diff")
+    await page.goto(f"{live_server}/ui/lists/430121")
+    async with page.expect_navigation():
+        await page.locator("tbody a").first.click()
+    await expect(page.get_by_role("heading", name="事项历史")).to_be_visible()
+    await _looked_at(page, "item-history")
 
 
 async def test_organisation_department_approves_a_secondment(page, live_server, demo):
@@ -136,6 +155,7 @@ async def test_a_reviewer_of_another_county_cannot_open_the_request_by_url(page,
     assert response is not None
     assert response.status == 404
     assert "社区高龄老人探访关爱服务" not in await page.content()
+    await _looked_at(page, "not-found")
     response = await page.goto(f"{live_server}/ui/lists/430121")
     assert response is not None
     assert response.status == 404
