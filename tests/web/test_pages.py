@@ -163,3 +163,23 @@ async def test_a_reviewer_cannot_decide_a_secondment_nor_open_the_audit_pages(cl
     assert await db.fetchval("select status from secondment_request where id = $1", secondment) == "pending_approval"
     assert (await client.get("/ui/audit")).status_code == 403
     assert (await client.get("/ui/complaints")).status_code == 403
+
+
+async def test_an_expired_session_on_a_page_leads_to_sign_in_with_the_message(database, tmp_path, demo):
+    import asyncio
+
+    import msgspec
+    from litestar.testing import AsyncTestClient
+
+    from service.app import create_app
+    from tests.conftest import make_settings
+
+    short = msgspec.structs.replace(make_settings(database, tmp_path), session_max_age_s=1)
+    async with AsyncTestClient(app=create_app(short), base_url="http://testserver.local") as c:
+        await sign_in(c, "reviewer", demo.users["reviewer"])
+        assert (await c.get("/ui/inbox")).status_code == 200
+        await asyncio.sleep(1.2)
+        r = await c.get("/ui/inbox")
+        assert r.url.path == "/login"
+        assert "会话已过期" in r.text
+        assert "社区高龄老人探访关爱服务" not in r.text
