@@ -183,3 +183,19 @@ async def test_an_expired_session_on_a_page_leads_to_sign_in_with_the_message(da
         assert r.url.path == "/login"
         assert "会话已过期" in r.text
         assert "社区高龄老人探访关爱服务" not in r.text
+
+
+async def test_the_street_office_records_a_workers_return_from_the_page(client, demo, db):
+    secondment = await db.fetchval("select id from secondment_request where status = 'active' "
+                                   "and home_community_code = '430121001001' limit 1")
+    await sign_in(client, "street", demo.users["street"])
+    page = await client.get(f"/ui/secondments/{secondment}")
+    assert page.status_code == 200
+    assert "登记返岗" in page.text
+    r = await client.post(f"/ui/secondments/{secondment}/return",
+                          data={"returned_on": "", "note": "按期返岗", "_csrf_token": csrf_of(page.text)},
+                          follow_redirects=False)
+    assert r.status_code == 303
+    assert await db.fetchval("select status from secondment_request where id = $1", secondment) == "returned"
+    after = await client.get(r.headers["location"])
+    assert "已登记返岗" in after.text
