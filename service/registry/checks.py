@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import gc
 import logging
 import re
 import time
@@ -284,6 +285,9 @@ class Checker:
                 for scope, held in loaded.items():
                     self.scopes.setdefault(scope, held)
                 await asyncio.sleep(0)
+            # the held lists live as long as the process: keep full collections from walking them
+            gc.collect()
+            gc.freeze()
             log.info("registry checker holds %d scopes", len(self.scopes))
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.exception("preloading the registry failed; scopes load on demand")
