@@ -34,6 +34,7 @@ from service.registry.schemas import (
     Receipt,
     ReleaseCreate,
     ReleaseRead,
+    ScopeItems,
 )
 from service.web.context import PAGE_HEADERS, page_context
 
@@ -74,6 +75,35 @@ class RegistryController(Controller):
          opt={"public": True}, summary="Every entry of one item, oldest first (public)", responses=problems(404))
     async def item_history(self, db: DB, list_scope: FromPath[str], code: FromPath[str]) -> list[EntryRead]:
         return await service.item_history(db, scope=list_scope, code=code)
+
+    @get("/scopes/{list_scope:str}/items", operation_id="GetScopeList", opt={"public": True},
+         summary="One list scope's own items in force on a date: the national or a provincial template, or a "
+                 "county's own additions and overrides (public)", responses=problems(404))
+    async def scope_list(
+        self, db: DB, list_scope: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
+        kind: KindQuery = None, list_name: Annotated[str | None, QueryParameter(name="list",
+                                                                                pattern="^[a-z_]{2,20}$")] = None,
+        q: TextQuery = None,
+    ) -> ScopeItems:
+        items = await service.scope_items(db, scope=list_scope, as_of=as_of)
+        return ScopeItems(scope=list_scope, as_of=as_of or service.today(),
+                          items=service.filter_items(items, kind=kind, list_name=list_name, q=q))
+
+    @get("/scopes/{list_scope:str}/export", operation_id="ExportScopeList", opt={"public": True},
+         summary="Export one list scope's own items (a date) as CSV or JSON (public)", responses=problems(404))
+    async def export_scope(
+        self, db: DB, list_scope: FromPath[str], format: FromQuery[Literal["csv", "json"]] = "csv",
+        as_of: FromQuery[datetime.date | None] = None,
+    ) -> Response[Any]:
+        items = await service.scope_items(db, scope=list_scope, as_of=as_of)
+        when = as_of or service.today()
+        name = f"{list_scope}-{when.isoformat()}"
+        if format == "json":
+            return Response(msgspec.json.encode(ScopeItems(scope=list_scope, as_of=when, items=items)),
+                            media_type="application/json",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
+        return Response(service.export_csv(items), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
     # ---- adjustment ----
 

@@ -188,6 +188,14 @@ class EffectiveList(Output):
     items: builtins.list[ListedItem]
 
 
+class ScopeItems(Output):
+    """One list scope's own items in force on a date (a template level, or a county without its templates)."""
+
+    scope: str
+    as_of: datetime.date
+    items: builtins.list[ListedItem]
+
+
 class FieldChange(Output):
     field: str
     before: Any

@@ -393,6 +393,17 @@ async def effective_list_json(conn: asyncpg.Connection, *, county_code: str, com
     return head[:-3] + items.encode() + b"}"
 
 
+async def scope_items(conn: asyncpg.Connection, *, scope: str, as_of: datetime.date | None) -> list[ListedItem]:
+    """A scope's own items in force on a date, without any overlay."""
+    await check_scope(conn, scope=scope)
+    when = as_of or today()
+    rows = await conn.fetch(queries.EFFECTIVE, [scope], when, 2**62)
+    items = [i for i in map(_listed, rows)
+             if i.status == "active" and (i.expires_on is None or when < i.expires_on)]
+    items.sort(key=lambda i: (i.kind, i.list, i.code))
+    return items
+
+
 def filter_items(items: list[ListedItem], *, kind: str | None, list_name: str | None,
                  q: str | None) -> list[ListedItem]:
     out = items

@@ -292,3 +292,15 @@ async def test_admission_functions_add_retire_and_find_similar_items(db):
                                             effective_from=today(), reason="居民普遍反对",
                                             source_ref="admission_request:42")
         assert retired.status == "retired"
+
+
+async def test_a_template_list_is_read_and_exported_on_its_own(client):
+    r = await client.get("/api/v1/registry/scopes/national/items", params={"list": "cancelled"})
+    assert r.status_code == 200
+    assert len(r.json()["items"]) == 20
+    exported = await client.get("/api/v1/registry/scopes/national/export", params={"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    assert {"P-001", "C-X-20", "PL-E-01", "T-D-001"} <= {row["code"] for row in rows}
+    own = await client.get(f"/api/v1/registry/scopes/{COUNTY}/items")
+    assert all(i["scope"] == COUNTY for i in own.json()["items"])
+    assert (await client.get("/api/v1/registry/scopes/99/items")).status_code == 404
