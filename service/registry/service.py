@@ -376,7 +376,8 @@ async def effective_list_json(conn: asyncpg.Connection, *, county_code: str, com
                               list_name: str | None, q: str | None) -> bytes:
     """The EffectiveList document, with its items built as JSON by PostgreSQL (same content as
     effective_items + filter_items, without decoding and re-encoding every item in Python)."""
-    await check_county(conn, code=county_code)
+    if community_code is None:  # a community's county is known to exist
+        await check_county(conn, code=county_code)
     if release is not None:
         fixed: ReleaseRead | None = await get_release(conn, county_code=county_code, name=release)
         assert fixed is not None
