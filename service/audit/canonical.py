@@ -22,7 +22,10 @@ FIELDS = (
 
 
 def timestamp(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    text = value.isoformat(timespec="microseconds")
+    if text.endswith("+00:00"):  # what PostgreSQL hands back (the sessions run in UTC)
+        return text[:-6] + "Z"
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def event_object(row: Mapping[str, Any]) -> dict[str, Any]:

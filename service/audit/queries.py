@@ -64,15 +64,18 @@ values ($1, $2, $3, $4, $5, $6, $7)
 on conflict do nothing
 """
 
-# the whole log in leaf order, with what each leaf hashed to when it was sequenced (an event that
-# has since vanished comes back as nulls, so the gap shows at its index)
+# the whole log in leaf order (an event that has since vanished comes back as nulls, so the gap shows at
+# its index); read beside LEAF_HASH_RANGE, the hash each leaf got when it was sequenced: an ordered range
+# read per batch rather than one index probe per row
 LOG_EXPORT = f"""
-select l.leaf_index, n.hash as leaf_hash, e.id is not null as present, {_EVENT_COLS}
+select l.leaf_index, e.id is not null as present, {_EVENT_COLS}
 from audit_leaf l
 left join audit_event e on e.id = l.event_id
-left join merkle_node n on n.log_id = 1 and n.level = 0 and n.idx = l.leaf_index
 where l.leaf_index < $1
 order by l.leaf_index
+"""
+LEAF_HASH_RANGE = """
+select idx, hash from merkle_node where log_id = $1 and level = 0 and idx between $2 and $3
 """
 # events below the high-water mark that are neither sequenced nor a known gap
 UNSEQUENCED = """

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from service.audit import merkle, queries
 from service.audit.canonical import FIELDS, event_leaf, event_object
 from service.audit.schemas import AuditEventPage, AuditEventRead, Checkpoint, ConsistencyProof, InclusionProof
-from service.audit.sequencer import TableSource, fetch_nodes
+from service.audit.sequencer import AUDIT_LOG_ID, TableSource, fetch_nodes
 from service.audit.verify import BOM, Finding, LogCheck, Report, jsonl_line
 from service.core.errors import NotFound, ValidationFailed
 
@@ -99,12 +99,11 @@ def _csv_chunk(rows: list[list[Any]]) -> bytes:
     return buf.getvalue().encode()
 
 
-def _csv_row(row: asyncpg.Record, leaf: bytes | None) -> list[Any]:
+def _csv_row(row: asyncpg.Record, leaf: bytes | None, recorded: bytes | None) -> list[Any]:
     obj = event_object(row) if leaf is not None else {}
     values = [msgspec.json.encode(obj["detail"], order="sorted").decode() if name == "detail" else obj.get(name)
               for name in FIELDS] if leaf is not None else [None] * len(FIELDS)
-    h = row["leaf_hash"]
-    return [row["leaf_index"], bytes(h).hex() if h is not None else None,
+    return [row["leaf_index"], recorded.hex() if recorded is not None else None,
             *("" if v is None else v for v in values), leaf.decode() if leaf is not None else ""]
 
 
@@ -116,24 +115,39 @@ async def export_stream(pool: asyncpg.Pool, *, sql: str, args: list[Any], fmt: s
             yield chunk
 
 
+async def leaf_batches(conn: asyncpg.Connection, sql: str, args: list[Any], *,
+                       log_id: int | None) -> AsyncIterator[list[tuple[asyncpg.Record, bytes | None]]]:
+    """Rows in batches (a server-side cursor), each with the leaf hash recorded when it was sequenced.
+
+    For a leaf-ordered query (`log_id` given) the hashes of each batch are one ordered range read of
+    merkle_node, not a probe per row; other queries carry `leaf_hash` in the row. Call in a transaction.
+    """
+    cursor = await conn.cursor(sql, *args)
+    while True:
+        rows = await cursor.fetch(EXPORT_PREFETCH)
+        if not rows:
+            return
+        if log_id is None:
+            yield [(r, bytes(r["leaf_hash"]) if r["leaf_hash"] is not None else None) for r in rows]
+            continue
+        found = {h["idx"]: bytes(h["hash"]) for h in await conn.fetch(
+            queries.LEAF_HASH_RANGE, log_id, rows[0]["leaf_index"], rows[-1]["leaf_index"])}
+        yield [(r, found.get(r["leaf_index"])) for r in rows]
+
+
 async def export_conn_stream(conn: asyncpg.Connection, *, sql: str, args: list[Any], fmt: str,
                              log_order: bool) -> AsyncIterator[bytes]:
     if fmt == "csv":
         yield BOM + _csv_chunk([CSV_HEADER])
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
-        chunk: list[Any] = []
-        async for row in conn.cursor(sql, *args, prefetch=EXPORT_PREFETCH):
-            leaf = event_leaf(row) if (not log_order or row["present"]) else None
+        async for batch in leaf_batches(conn, sql, args, log_id=AUDIT_LOG_ID if log_order else None):
             if fmt == "csv":
-                chunk.append(_csv_row(row, leaf))
+                yield _csv_chunk([_csv_row(row, event_leaf(row) if (not log_order or row["present"]) else None,
+                                           recorded) for row, recorded in batch])
             else:
-                h = row["leaf_hash"]
-                chunk.append(jsonl_line(row["leaf_index"], bytes(h) if h is not None else None, leaf))
-            if len(chunk) >= 1000:
-                yield _csv_chunk(chunk) if fmt == "csv" else b"".join(chunk)
-                chunk = []
-        if chunk:
-            yield _csv_chunk(chunk) if fmt == "csv" else b"".join(chunk)
+                yield b"".join([jsonl_line(row["leaf_index"], recorded,
+                                           event_leaf(row) if (not log_order or row["present"]) else None)
+                                for row, recorded in batch])
 
 
 def export_query(*, filters: EventFilters, subtrees: list[str] | None, newest_first: bool) -> tuple[str, list[Any]]:
@@ -218,10 +232,10 @@ async def verify_stored(conn: asyncpg.Connection, *, public_key: Ed25519PublicKe
     state = await log_state(conn, log="audit")
     check = LogCheck("audit", await checkpoints(conn, log="audit"), public_key)
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
-        async for row in conn.cursor(queries.LOG_EXPORT, state["tree_size"], prefetch=EXPORT_PREFETCH):
-            leaf = event_leaf(row) if row["present"] else None
-            h = row["leaf_hash"]
-            check.add(index=row["leaf_index"], leaf=leaf, recorded=bytes(h) if h is not None else None)
+        async for batch in leaf_batches(conn, queries.LOG_EXPORT, [state["tree_size"]], log_id=state["log_id"]):
+            for row, recorded in batch:
+                check.add(index=row["leaf_index"], leaf=event_leaf(row) if row["present"] else None,
+                          recorded=recorded)
         report = check.finish()
         if report.entries == state["tree_size"] and report.root != bytes(state["root_hash"]):
             report.findings.append(_finding("the stored root differs from the root of the stored leaves"))

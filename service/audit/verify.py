@@ -175,6 +175,8 @@ class _Line(msgspec.Struct):
 
 
 def jsonl_prefix(leaf_index: int | None, leaf_hash: bytes | None) -> bytes:
+    if leaf_index is not None and leaf_hash is not None:
+        return b'{"leaf_index":%d,"leaf_hash":"%s","event":' % (leaf_index, leaf_hash.hex().encode())
     idx = b"null" if leaf_index is None else str(leaf_index).encode()
     h = b"null" if leaf_hash is None else b'"' + leaf_hash.hex().encode() + b'"'
     return b'{"leaf_index":' + idx + b',"leaf_hash":' + h + b',"event":'
