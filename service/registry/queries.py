@@ -5,6 +5,8 @@ JURISDICTION = "select code, level, name, county_code from jurisdiction where co
 NEXT_ENTRY_NUMBER = """
 update registry_entry_counter set last_number = last_number + 1 where singleton returning last_number
 """
+# every writer takes the log's lock first: checks of what exists and the entry then see one order
+LOCK_LOG = "select last_number from registry_entry_counter where singleton for update"
 LAST_ENTRY_NUMBER = "select last_number from registry_entry_counter where singleton"
 
 INSERT_ENTRY = """

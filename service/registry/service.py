@@ -227,6 +227,7 @@ async def add_item(conn: asyncpg.Connection, *, actor: Actor, scope: str, item: 
     await check_scope(conn, scope=scope)
     _check_item_shape(item)
     _check_expiry(item, effective_from)
+    await conn.execute(queries.LOCK_LOG)
     existing = await conn.fetchrow(queries.GET_RECORD_FOR_UPDATE, scope, item.code)
     if existing is not None:
         raise Conflict(f"事项代码 {item.code} 已在 {scope} 清单中 (item {item.code} is already on the {scope} list; "
@@ -280,6 +281,7 @@ async def adjust(conn: asyncpg.Connection, *, actor: Actor, scope: str, code: st
                  changes: dict[str, Any] | None = None) -> ItemRead:
     """Amend, suspend, resume or retire an item, from `effective_from`."""
     await check_scope(conn, scope=scope)
+    await conn.execute(queries.LOCK_LOG)
     row, own = await _current(conn, scope=scope, code=code)
     allowed_from, status_after = TRANSITIONS[entry_type]
     if row["status"] not in allowed_from:
@@ -444,7 +446,7 @@ async def create_release(conn: asyncpg.Connection, *, actor: Actor, county_code:
         raise _invalid("filed_upward_on", "备案日期不得早于发布日期 (filing upward comes after the "
                                      "release date)", rule="registry.filed-after-release")
     # the log position now: taking the counter's row lock orders this release after every entry before it
-    cap = int(await conn.fetchval("select last_number from registry_entry_counter where singleton for update"))
+    cap = int(await conn.fetchval(queries.LOCK_LOG))
     row = await conn.fetchrow(queries.INSERT_RELEASE, county_code, data.name, data.release_date, data.issuing_body,
                               data.document_number, data.approving_government, data.filed_upward_on, cap,
                               actor.actor_name or actor.actor_type)

@@ -304,3 +304,18 @@ async def test_a_template_list_is_read_and_exported_on_its_own(client):
     own = await client.get(f"/api/v1/registry/scopes/{COUNTY}/items")
     assert all(i["scope"] == COUNTY for i in own.json()["items"])
     assert (await client.get("/api/v1/registry/scopes/99/items")).status_code == 404
+
+
+async def test_concurrent_changes_get_dense_entry_numbers(client, as_client, db):
+    import asyncio
+
+    reviewer = as_client("county-reviewer-api")
+    before = await db.fetchval("select last_number from registry_entry_counter")
+    items = [{**ITEM, "code": f"430121-C-{n:02d}", "title": f"并发测试事项{n}号"} for n in range(12)]
+    # two of them collide on a code: one is refused (409) and must leave no gap
+    items.append({**ITEM, "code": "430121-C-00", "title": "并发测试事项重复"})
+    answers = await asyncio.gather(*[add(client, reviewer, item=i) for i in items])
+    assert sorted(r.status_code for r in answers) == [201] * 12 + [409]
+    numbers = [r["entry_number"] for r in await db.fetch(
+        "select entry_number from registry_entry where entry_number > $1 order by 1", before)]
+    assert numbers == list(range(before + 1, before + 13))
