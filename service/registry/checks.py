@@ -361,8 +361,9 @@ class Checker:
                                          "and description)", rule="check.matter-named")
         scope, code, state, states = found if found is not None else (None, None, None, ())
         citation_item = state or (states[-1] if states else None)
-        if citation_item is not None:
-            text = f"{text} {citation_item.title}"
+        # what the department says is always judged; a listed item's own title only for the role it is
+        # asked in (a county's admitted wording is not second-guessed against the national keywords)
+        with_title = f"{text} {citation_item.title}" if citation_item is not None else text
         held = self.scopes.get(community_county)
         release = _release_for(held, citation_item.entry_number if citation_item else None, on)
 
@@ -382,7 +383,7 @@ class Checker:
         elif (rule := _first_rule(PROHIBITED_TEXT_RULES, text)) is not None:
             reason, citation = (f"禁止事项：{rule} (prohibited by the national rules: {rule})",
                                 Citation(rule="prohibited.national", title=rule))
-        elif request.role == "responsible" and (rule := _first_rule(RESPONSIBLE_PARTY_RULES, text)) is not None:
+        elif request.role == "responsible" and (rule := _first_rule(RESPONSIBLE_PARTY_RULES, with_title)) is not None:
             reason = (f"社区不得作为{rule}的责任主体，可以协助 (a community may not be the responsible party for "
                       f"{rule}; it may assist)")
             citation = Citation(rule="responsible-party.prohibited", title=rule)
