@@ -166,7 +166,7 @@ def main() -> None:
           f"{data['entries']} entries", file=sys.stderr, flush=True)
     env = {**os.environ, "DATABASE_URL": str(data["database_url"]), "MR_TOKEN_PEPPER": str(data["pepper"]),
            "MR_SECRET_KEY": "bench-secret-0123456789abcdef", "MR_LOG_LEVEL": "WARNING",
-           "MR_POOL_MIN": "2", "MR_POOL_MAX": "8", "MR_DATA_DIR": tempfile.mkdtemp(prefix="mr-bench-")}
+           "MR_POOL_MIN": "2", "MR_POOL_MAX": "8", "MR_DATA_DIR": (data_dir := tempfile.mkdtemp(prefix="mr-bench-"))}
     server = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--workers", str(args.workers), "--port", str(PORT),
          "--host", "127.0.0.1"], env=env, stdout=subprocess.DEVNULL, start_new_session=True)
@@ -187,6 +187,7 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        shutil.rmtree(data_dir, ignore_errors=True)
     summary = {
         "scale": args.scale, "workers": args.workers, "connections": args.connections, "seconds": args.seconds,
         "counties": data["counties"], "communities": data["communities"], "entries": data["entries"],
