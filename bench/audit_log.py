@@ -28,7 +28,7 @@ from service.audit import keys, service
 from service.audit.sequencer import AUDIT, BATCH, Sequencer
 from service.core.db import connect, create_pool
 from service.core.embedded import start_embedded
-from service.core.migrate import migrate
+from service.core.migrate import MigrationError, migrate
 from service.core.settings import PROJECT_ROOT, load_settings
 
 DB = "mr_bench_audit"
@@ -223,6 +223,7 @@ async def main() -> None:
     ap.add_argument("--export-rows", type=int, default=2_000_000)
     ap.add_argument("--append-seconds", type=float, default=20)
     ap.add_argument("--writers", type=int, default=4)
+    ap.add_argument("--append-only", action="store_true", help="skip the read measurements")
     args = ap.parse_args()
     server = os.environ.get("DATABASE_URL") or start_embedded(Path(tempfile.gettempdir()) / "mr-bench-pg")
     admin = await connect(server)
@@ -235,7 +236,12 @@ async def main() -> None:
     base, _, query = server.partition("?")
     url = base.rsplit("/", 1)[0] + "/" + DB + (f"?{query}" if query else "")
     conn = await connect(url)
-    await migrate(conn, PROJECT_ROOT / "migrations")
+    try:
+        await migrate(conn, PROJECT_ROOT / "migrations")
+    except MigrationError as exc:  # a reused database from before another area's migration changed
+        if not args.reuse:
+            raise
+        print(f"(reusing the loaded database as it is: {exc})")
     have = await conn.fetchval("select count(*) from audit_event")
     if have < args.events:
         print(f"loading {args.events - have:,} events with COPY", flush=True)
@@ -264,14 +270,15 @@ async def main() -> None:
               f"({(size - size0) / (time.perf_counter() - t):,.0f}/s)")
     await sequencer.checkpoint_now()
     await conn.execute("analyze")
-    print(f"\n{size:,} events in the log; {args.runs} runs each; milliseconds\n")
-    print("| query (page of 50, newest first) | p50 | p95 |\n|---|---|---|")
-    for line in await pages(conn, args.runs):
-        print(line)
-    for line in await proofs(conn, size, args.runs):
-        print(line)
-    print()
-    print(await export(conn, args.export_rows))
+    if not args.append_only:
+        print(f"\n{size:,} events in the log; {args.runs} runs each; milliseconds\n")
+        print("| query (page of 50, newest first) | p50 | p95 |\n|---|---|---|")
+        for line in await pages(conn, args.runs):
+            print(line)
+        for line in await proofs(conn, size, args.runs):
+            print(line)
+        print()
+        print(await export(conn, args.export_rows))
     print(await append(pool, sequencer, args.append_seconds, args.writers))
     print(f"bench process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     await pool.close()
