@@ -42,7 +42,8 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", m
                                                         required=False)]
 
 
-async def _request_county(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+async def request_county(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """Guard domain resolver (also used by the web pages): the county of the admission request in the path."""
     raw = connection.path_params["request_id"]
     async with connection.app.state.pool.acquire() as conn:
         code = await conn.fetchval("select county_code from admission_request where id = $1", raw)
@@ -151,7 +152,7 @@ class AdmissionController(Controller):
                                            county_code=county_code, overdue=overdue, before=cursor, limit=limit)
 
     @get("/{request_id:int}", operation_id="GetAdmissionRequest",
-         summary="One request: status, screening, deadline, linked requests", opt=_as("read", _request_county,
+         summary="One request: status, screening, deadline, linked requests", opt=_as("read", request_county,
                                                                                       hide=True),
          responses=problems(*AUTHED, 404))
     async def get_one(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int]) -> AdmissionRequestRead:
@@ -159,7 +160,7 @@ class AdmissionController(Controller):
                                  may_review=_may(request, "review"))
 
     @get("/{request_id:int}/history", operation_id="GetAdmissionRequestHistory",
-         summary="Every change of state, timestamped", opt=_as("read", _request_county, hide=True),
+         summary="Every change of state, timestamped", opt=_as("read", request_county, hide=True),
          responses=problems(*AUTHED, 404))
     async def history(self, request: Request[Any, Any, Any], db: DB,
                       request_id: FromPath[int]) -> list[TransitionRead]:
@@ -169,7 +170,7 @@ class AdmissionController(Controller):
 
     @get("/{request_id:int}/deliveries", operation_id="GetAdmissionRequestDeliveries",
          summary="Notifications sent to the department's callback for this request, with every attempt",
-         opt=_as("read", _request_county, hide=True), responses=problems(*AUTHED, 404))
+         opt=_as("read", request_county, hide=True), responses=problems(*AUTHED, 404))
     async def deliveries(self, request: Request[Any, Any, Any], db: DB,
                          request_id: FromPath[int]) -> list[DeliveryRead]:
         row = await service.visible(db, request_id=request_id, subject=identity_of(request).subject,
@@ -177,7 +178,7 @@ class AdmissionController(Controller):
         return await service.deliveries(db, row=row)
 
     @put("/{request_id:int}", operation_id="EditAdmissionDraft", summary="Replace a draft (a submitted request "
-         "is frozen)", opt=_as("submit", _request_county, hide=True), responses=problems(*AUTHED, 404, 409))
+         "is frozen)", opt=_as("submit", request_county, hide=True), responses=problems(*AUTHED, 404, 409))
     async def edit(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int],
                    data: JSONBody[AdmissionSubmission]) -> AdmissionRequestRead:
         return await service.edit_draft(db, actor=Actor.from_connection(request, "department"),
@@ -185,7 +186,7 @@ class AdmissionController(Controller):
                                         may_submit=_may(request, "submit"))
 
     @post("/{request_id:int}/submit", operation_id="SubmitAdmissionDraft", summary="Submit a draft",
-          opt=_as("submit", _request_county, hide=True), responses=problems(*AUTHED, 404, 409), status_code=200)
+          opt=_as("submit", request_county, hide=True), responses=problems(*AUTHED, 404, 409), status_code=200)
     async def submit_draft(self, request: Request[Any, Any, Any], db: DB,
                            request_id: FromPath[int]) -> AdmissionRequestRead:
         return await service.submit_draft(db, actor=Actor.from_connection(request, "department"),
@@ -193,7 +194,7 @@ class AdmissionController(Controller):
                                           source=_source(request))
 
     @post("/{request_id:int}/withdraw", operation_id="WithdrawAdmissionRequest",
-          summary="Withdraw a request not yet decided", opt=_as("submit", _request_county, hide=True),
+          summary="Withdraw a request not yet decided", opt=_as("submit", request_county, hide=True),
           responses=problems(*AUTHED, 404, 409), status_code=200)
     async def withdraw(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int],
                        data: JSONBody[Withdrawal]) -> AdmissionRequestRead:
@@ -203,7 +204,7 @@ class AdmissionController(Controller):
 
     @post("/{request_id:int}/resubmit", operation_id="ResubmitAdmissionRequest",
           summary="Resubmit a returned request as a new revision (screened again)",
-          opt=_as("submit", _request_county, hide=True), responses=problems(*AUTHED, 404, 409), status_code=201)
+          opt=_as("submit", request_county, hide=True), responses=problems(*AUTHED, 404, 409), status_code=201)
     async def resubmit(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int],
                        data: JSONBody[AdmissionSubmission]) -> AdmissionRequestRead:
         return await service.resubmit(db, actor=Actor.from_connection(request, "department"),
@@ -212,7 +213,7 @@ class AdmissionController(Controller):
 
     @post("/{request_id:int}/start-review", operation_id="StartAdmissionReview",
           summary="Take a submitted request into review (county reviewer)",
-          opt=_as("review", _request_county, hide=True), responses=problems(*AUTHED, 404, 409), status_code=200)
+          opt=_as("review", request_county, hide=True), responses=problems(*AUTHED, 404, 409), status_code=200)
     async def start_review(self, request: Request[Any, Any, Any], db: DB,
                            request_id: FromPath[int]) -> AdmissionRequestRead:
         return await service.start_review(db, actor=Actor.from_connection(request, "county_reviewer"),
@@ -220,7 +221,7 @@ class AdmissionController(Controller):
 
     @post("/{request_id:int}/decision", operation_id="DecideAdmissionRequest",
           summary="Approve (the item enters the county's list), reject or return, with reasons (county reviewer)",
-          opt=_as("review", _request_county, hide=True), responses=problems(*AUTHED, 404, 409), status_code=200)
+          opt=_as("review", request_county, hide=True), responses=problems(*AUTHED, 404, 409), status_code=200)
     async def decide(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int],
                      data: JSONBody[Decision]) -> AdmissionRequestRead:
         """Of two reviewers deciding at once, exactly one decision stands; the other gets 409."""
@@ -229,7 +230,7 @@ class AdmissionController(Controller):
 
     @post("/{request_id:int}/revoke", operation_id="RevokeAdmission",
           summary="Revoke an approved matter: it leaves the county's list from a date (county reviewer)",
-          opt=_as("review", _request_county, hide=True), responses=problems(*AUTHED, 404, 409), status_code=200)
+          opt=_as("review", request_county, hide=True), responses=problems(*AUTHED, 404, 409), status_code=200)
     async def revoke(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int],
                      data: JSONBody[Revocation]) -> AdmissionRequestRead:
         return await service.revoke(db, actor=Actor.from_connection(request, "county_reviewer"),

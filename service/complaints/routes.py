@@ -42,7 +42,8 @@ def places_allowing(request: Request[Any, Any, Any], obj: str, act: str) -> tupl
     return counties, below
 
 
-async def _complaint_county(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+async def complaint_county(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """Guard domain resolver (also used by the web pages): the county of the complaint in the path."""
     raw = connection.path_params["complaint_id"]
     async with connection.app.state.pool.acquire() as conn:
         code = await conn.fetchval("select county_code from complaint where id = $1", raw)
@@ -83,14 +84,14 @@ class ComplaintController(Controller):
         return await service.per_department(db, counties=counties)
 
     @get("/{complaint_id:int}", operation_id="GetComplaint", summary="One complaint",
-         opt={"permission": Permission("complaint", "read", domain=_complaint_county, hide=True)},
+         opt={"permission": Permission("complaint", "read", domain=complaint_county, hide=True)},
          responses=problems(*AUTHED, 404), security=SECURITY)
     async def get_one(self, db: DB, complaint_id: FromPath[int]) -> ComplaintRead:
         return await service.get_complaint(db, complaint_id=complaint_id)
 
     @post("/{complaint_id:int}/status", operation_id="UpdateComplaintStatus",
           summary="received → under_investigation → substantiated / unfounded (supervisor)",
-          opt={"permission": Permission("complaint", "manage", domain=_complaint_county, hide=True)},
+          opt={"permission": Permission("complaint", "manage", domain=complaint_county, hide=True)},
           responses=problems(*AUTHED, 404, 409), security=SECURITY, status_code=200)
     async def update(self, request: Request[Any, Any, Any], db: DB, complaint_id: FromPath[int],
                      data: JSONBody[ComplaintUpdate]) -> ComplaintRead:

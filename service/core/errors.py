@@ -140,6 +140,7 @@ def _service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Respon
 _AT = re.compile(r"at `\$\.?([^`]*)`")
 _UNKNOWN = re.compile(r"unknown field `([^`]*)`")
 _MISSING = re.compile(r"missing required field `([^`]*)`")
+_MISSING_PARAM = re.compile(r"Missing required (?:query|path|header|cookie) parameter '([^']+)'")
 
 
 def _field_from_message(message: str, fallback: str) -> str:
@@ -172,7 +173,9 @@ def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Re
     status, slug, title = (400, "malformed-body", "Malformed body") if malformed else (
         422, "validation-failed", "Validation failed")
     if not params and not malformed:
-        params.append(InvalidParam(name=_field_from_message(detail, "body"), reason=detail))
+        missing = _MISSING_PARAM.search(detail)
+        name = missing.group(1) if missing else _field_from_message(detail, "body")
+        params.append(InvalidParam(name=name, reason=detail))
     return problem_response(
         request, Problem(type=PROBLEM_BASE + slug, title=title, status=status, detail=detail, invalid_params=params)
     )

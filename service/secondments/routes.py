@@ -34,7 +34,7 @@ SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}]
 BIGINT_MAX = 2**63 - 1
 
 
-async def _request_domain(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+async def request_domain(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The request's home community (or, for a refused attempt naming none, the organ's own jurisdiction)."""
     request_id = int(connection.path_params["request_id"])
     ids = [request_id, int(connection.path_params.get("extension_id", 0))]
@@ -48,7 +48,7 @@ async def _request_domain(connection: ASGIConnection[Any, Any, Any, Any]) -> str
 
 
 def _on_request(act: str) -> dict[str, Any]:
-    return {"permission": Permission("secondment_request", act, domain=_request_domain, hide=act == "read")}
+    return {"permission": Permission("secondment_request", act, domain=request_domain, hide=act == "read")}
 
 
 class SecondmentController(Controller):

@@ -56,3 +56,15 @@ async def test_rule_violation_cites_the_rule_and_writes_nothing(client, as_clien
     assert await db.fetchval("select count(*) from jurisdiction where code = '430121009001'") == 0
     refused = await db.fetchrow("select * from audit_event where request_id = $1", r.headers["x-request-id"])
     assert refused["outcome"] == "refused"
+
+
+async def test_missing_query_parameter_is_named(client):
+    r = await client.get("/api/v1/registry/communities/430121001001/certificates")
+    assert r.status_code in (400, 422), r.text
+    assert [p["name"] for p in r.json()["invalid_params"]] == ["q"], r.text
+
+
+async def test_query_parameter_out_of_range_is_named(client):
+    r = await client.get("/api/v1/calendar/working-days?start=2026-12-01&n=9999")
+    assert r.status_code in (400, 422), r.text
+    assert [p["name"] for p in r.json()["invalid_params"]] == ["n"], r.text

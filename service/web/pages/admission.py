@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from service.admission import listing
 from service.admission import service as admission
-from service.admission.routes import _request_county
+from service.admission.routes import request_county
 from service.admission.schemas import Decision
 from service.core.audit import Actor
 from service.core.authz import Permission
@@ -36,7 +36,7 @@ Form = Annotated[DecisionForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _read(act: str) -> dict[str, Any]:
-    return {"permission": Permission("admission_request", act, domain=_request_county, hide=True)}
+    return {"permission": Permission("admission_request", act, domain=request_county, hide=True)}
 
 
 def _checked(form: DecisionForm) -> tuple[str | None, datetime.date | None]:

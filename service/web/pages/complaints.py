@@ -11,7 +11,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from service.complaints import service as complaints
-from service.complaints.routes import _complaint_county, places_allowing
+from service.complaints.routes import complaint_county, places_allowing
 from service.complaints.schemas import ComplaintUpdate
 from service.core.audit import Actor
 from service.core.authz import Permission
@@ -30,7 +30,7 @@ class StatusForm(msgspec.Struct):
 
 
 def _on(act: str) -> dict[str, Any]:
-    return {"permission": Permission("complaint", act, domain=_complaint_county, hide=True)}
+    return {"permission": Permission("complaint", act, domain=complaint_county, hide=True)}
 
 
 class ComplaintPages(Controller):

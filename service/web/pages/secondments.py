@@ -18,7 +18,7 @@ from service.core.authz import Permission
 from service.core.db import DB
 from service.core.errors import ServiceError
 from service.secondments import service as secondments
-from service.secondments.routes import _request_domain
+from service.secondments.routes import request_domain
 from service.secondments.schemas import SecondmentDecision, SecondmentReturn
 from service.web.context import PAGE_HEADERS, page_context
 from service.web.pages.common import PAGE_ERRORS, domains, labels, may, place_name, problem_text
@@ -41,7 +41,7 @@ class ReturnForm(msgspec.Struct):
 
 
 def _on(act: str) -> dict[str, Any]:
-    return {"permission": Permission("secondment_request", act, domain=_request_domain, hide=True)}
+    return {"permission": Permission("secondment_request", act, domain=request_domain, hide=True)}
 
 
 def _checked(form: DecisionForm) -> str | None:
