@@ -1,5 +1,6 @@
 """Generate a registry at province or national scale into a database of its own, loading with COPY.
 
+    python -m bench.registry.generate --scale county     # 1 county, 14 streets, 43 communities
     python -m bench.registry.generate --scale province   # 120 counties, 1,600 streets, 6,000 communities
     python -m bench.registry.generate --scale national   # 2,800 counties, 40,000 streets, 120,000 communities
 
@@ -34,6 +35,7 @@ from service.registry.service import entry_leaf
 
 SCALES = {
     # provinces, counties, streets, communities
+    "county": (1, 1, 14, 43),
     "province": (1, 120, 1_600, 6_000),
     "national": (30, 2_800, 40_000, 120_000),
 }
