@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint openapi bench clean browser
+.PHONY: run test lint openapi bench bench-tools clean browser
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,8 +39,18 @@ lint: $(TEST_STAMP)
 openapi: $(STAMP)
 	$(BIN)/matter-registry export-openapi openapi/openapi.json
 
-bench: $(TEST_STAMP)
-	$(BIN)/python -m bench
+$(BENCH_STAMP): $(TEST_STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+# The benchmarks drive Debian's wrk over loopback.
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { echo "installing Debian's wrk for the benchmarks"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
+# `make bench ARGS=--quick` for a short smoke run; see the README's "Benchmarks (make bench)".
+bench: $(BENCH_STAMP) bench-tools
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .data

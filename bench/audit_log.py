@@ -224,17 +224,19 @@ async def main() -> None:
     ap.add_argument("--append-seconds", type=float, default=20)
     ap.add_argument("--writers", type=int, default=4)
     ap.add_argument("--append-only", action="store_true", help="skip the read measurements")
+    ap.add_argument("--database", default=DB, help="database name (make bench: the largest scale's, with --reuse)")
     args = ap.parse_args()
+    db = args.database
     server = os.environ.get("DATABASE_URL") or start_embedded(Path(tempfile.gettempdir()) / "mr-bench-pg")
     admin = await connect(server)
-    exists = await admin.fetchval("select 1 from pg_database where datname = $1", DB)
+    exists = await admin.fetchval("select 1 from pg_database where datname = $1", db)
     if exists and not args.reuse:
-        await admin.execute(f'drop database "{DB}" with (force)')
+        await admin.execute(f'drop database "{db}" with (force)')
     if not exists or not args.reuse:
-        await admin.execute(f'create database "{DB}"')
+        await admin.execute(f'create database "{db}"')
     await admin.close()
     base, _, query = server.partition("?")
-    url = base.rsplit("/", 1)[0] + "/" + DB + (f"?{query}" if query else "")
+    url = base.rsplit("/", 1)[0] + "/" + db + (f"?{query}" if query else "")
     conn = await connect(url)
     try:
         await migrate(conn, PROJECT_ROOT / "migrations")
