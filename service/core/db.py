@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import asyncpg
 import msgspec
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
+from service.core.auth import identity_of
 from service.core.errors import ServiceUnavailable
 
 
@@ -31,10 +34,11 @@ async def connect(url: str) -> asyncpg.Connection:
     return conn
 
 
-async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10, application_name: str = "matter-registry",
+                      connect_timeout: float = 60) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection,
-        command_timeout=30, server_settings={"application_name": "matter-registry", "timezone": "UTC"},
+        url, min_size=min_size, max_size=max_size, init=_init_connection, timeout=connect_timeout,
+        command_timeout=30, server_settings={"application_name": application_name, "timezone": "UTC"},
     )
     assert pool is not None
     return pool
@@ -42,6 +46,10 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
 
 # how a handler asks for the request's connection: `db: DB`
 DB = NamedDependency[asyncpg.Connection]
+# how a public read asks for a read-only connection, from the read replica when there is one:
+# `read_db: ReadDB` (service/core/replica.py)
+ReadDB = NamedDependency[asyncpg.Connection]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def pool_from(state: State) -> asyncpg.Pool:
@@ -49,10 +57,11 @@ def pool_from(state: State) -> asyncpg.Pool:
     return pool
 
 
-async def provide_connection(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
+async def provide_connection(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[asyncpg.Connection, None]:
     """The request owns the transaction: commit when the handler returns, roll back if it raises.
 
-    Services never commit; they receive this connection.
+    Services never commit; they receive this connection. With a read replica, a change by an authenticated
+    caller notes where the primary's WAL stands after the commit (read-your-writes, service/core/replica.py).
     """
     pool = pool_from(state)
     try:
@@ -69,5 +78,9 @@ async def provide_connection(state: State) -> AsyncGenerator[asyncpg.Connection,
             raise
         else:
             await tx.commit()
+            if (state.get("read_pool") is not None and request.method not in SAFE_METHODS
+                    and identity_of(request).kind != "anonymous"):
+                with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                    request.scope["state"]["min_lsn"] = await conn.fetchval("select pg_current_wal_lsn()::text")
     finally:
         await pool.release(conn)

@@ -16,6 +16,7 @@ from service.core.authz import Authorizer
 from service.core.changes import ChangeListener
 from service.core.db import create_pool
 from service.core.embedded import start_embedded
+from service.core.replica import ReadRouter, close_read_pool, open_read_pool
 from service.core.settings import Settings
 from service.core.tree import JurisdictionTree
 
@@ -40,6 +41,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     url = database_url(settings)
     pool = await create_pool(url, min_size=settings.pool_min, max_size=settings.pool_max)
+    read_pool = None
     stoppers: list[Callable[[], Awaitable[None]]] = []
     listener: ChangeListener | None = None
     try:
@@ -55,8 +57,10 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
             authorizer = Authorizer(settings.policies_dir, tree)
             await authorizer.refresh(conn)
         identities = IdentityResolver(pool, settings.token_pepper)
+        read_pool = await open_read_pool(settings)  # None without READ_DATABASE_URL
         app.state.update({
             "pool": pool, "database_url": url, "tree": tree, "authorizer": authorizer, "identities": identities,
+            "read_pool": read_pool, "reads": ReadRouter(pool, read_pool),
         })
         listener = ChangeListener(url, pool)
         listener.on("jurisdictions", lambda p: _with_conn(p, tree.refresh))
@@ -77,6 +81,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
                 await stop()
         if listener is not None:
             await listener.stop()
+        await close_read_pool(read_pool)
         await pool.close()
 
 

@@ -24,6 +24,7 @@ from service.core.db import provide_connection
 from service.core.errors import EXCEPTION_HANDLERS
 from service.core.lifespan import lifespan
 from service.core.observability import RequestIdMiddleware, configure_logging
+from service.core.replica import ReadYourWritesMiddleware, provide_read_connection
 from service.core.settings import Settings
 
 SERVICE_ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +57,7 @@ class Core(InitPluginProtocol):
     def _configure_state(self, app_config: AppConfig) -> None:
         app_config.state = State({"settings": self.settings})
         app_config.dependencies["db"] = Provide(provide_connection)
+        app_config.dependencies["read_db"] = Provide(provide_read_connection)
 
     def _configure_lifespan(self, app_config: AppConfig) -> None:
         app_config.lifespan = [*app_config.lifespan, lifespan]
@@ -78,7 +80,7 @@ class Core(InitPluginProtocol):
         )
         app_config.middleware = [
             RequestIdMiddleware, PROMETHEUS.middleware, session.middleware, AuthMiddleware,
-            *app_config.middleware,
+            ReadYourWritesMiddleware, *app_config.middleware,
         ]
         app_config.guards = [*app_config.guards, authorize]
 

@@ -13,7 +13,7 @@ from litestar.response import Template
 from service.core.audit import Actor, refuse
 from service.core.auth import identity_of
 from service.core.authz import Permission, path_domain
-from service.core.db import DB
+from service.core.db import DB, ReadDB
 from service.core.errors import NotFound
 from service.core.lifespan import STARTERS
 from service.core.openapi import AUTHED, problems
@@ -60,42 +60,42 @@ class RegistryController(Controller):
     @get("/entries", operation_id="ListRegistryEntries", opt={"public": True}, responses=problems(),
          summary="The entry log from entry number `start` (public): replay it to rebuild every record")
     async def list_entries(
-        self, db: DB, start: Annotated[int, QueryParameter(ge=1)] = 1,
+        self, read_db: ReadDB, start: Annotated[int, QueryParameter(ge=1)] = 1,
         limit: Annotated[int, QueryParameter(ge=1, le=service.ENTRY_PAGE_MAX)] = 100,
     ) -> EntryPage:
-        return await service.entries(db, start=start, limit=limit)
+        return await service.entries(read_db, start=start, limit=limit)
 
     @get("/scopes/{list_scope:str}/items/{code:str}", operation_id="GetRegistryItem", opt={"public": True},
          summary="An item's record: its latest state, which may take effect in the future (public)",
          responses=problems(404))
-    async def get_item(self, db: DB, list_scope: FromPath[str], code: FromPath[str]) -> ItemRead:
-        return await service.get_record(db, scope=list_scope, code=code)
+    async def get_item(self, read_db: ReadDB, list_scope: FromPath[str], code: FromPath[str]) -> ItemRead:
+        return await service.get_record(read_db, scope=list_scope, code=code)
 
     @get("/scopes/{list_scope:str}/items/{code:str}/entries", operation_id="GetRegistryItemHistory",
          opt={"public": True}, summary="Every entry of one item, oldest first (public)", responses=problems(404))
-    async def item_history(self, db: DB, list_scope: FromPath[str], code: FromPath[str]) -> list[EntryRead]:
-        return await service.item_history(db, scope=list_scope, code=code)
+    async def item_history(self, read_db: ReadDB, list_scope: FromPath[str], code: FromPath[str]) -> list[EntryRead]:
+        return await service.item_history(read_db, scope=list_scope, code=code)
 
     @get("/scopes/{list_scope:str}/items", operation_id="GetScopeList", opt={"public": True},
          summary="One list scope's own items in force on a date: the national or a provincial template, or a "
                  "county's own additions and overrides (public)", responses=problems(404))
     async def scope_list(
-        self, db: DB, list_scope: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
+        self, read_db: ReadDB, list_scope: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
         kind: KindQuery = None, list_name: Annotated[str | None, QueryParameter(name="list",
                                                                                 pattern="^[a-z_]{2,20}$")] = None,
         q: TextQuery = None,
     ) -> ScopeItems:
-        items = await service.scope_items(db, scope=list_scope, as_of=as_of)
+        items = await service.scope_items(read_db, scope=list_scope, as_of=as_of)
         return ScopeItems(scope=list_scope, as_of=as_of or service.today(),
                           items=service.filter_items(items, kind=kind, list_name=list_name, q=q))
 
     @get("/scopes/{list_scope:str}/export", operation_id="ExportScopeList", opt={"public": True},
          summary="Export one list scope's own items (a date) as CSV or JSON (public)", responses=problems(404))
     async def export_scope(
-        self, db: DB, list_scope: FromPath[str], format: FromQuery[Literal["csv", "json"]] = "csv",
+        self, read_db: ReadDB, list_scope: FromPath[str], format: FromQuery[Literal["csv", "json"]] = "csv",
         as_of: FromQuery[datetime.date | None] = None,
     ) -> Response[Any]:
-        items = await service.scope_items(db, scope=list_scope, as_of=as_of)
+        items = await service.scope_items(read_db, scope=list_scope, as_of=as_of)
         when = as_of or service.today()
         name = f"{list_scope}-{when.isoformat()}"
         if format == "json":
@@ -170,11 +170,11 @@ class RegistryController(Controller):
          summary="A county's effective list on a date (default today) or as a release fixed it (public)",
          responses=problems(404))
     async def county_list(
-        self, db: DB, code: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
+        self, read_db: ReadDB, code: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
         release: FromQuery[str | None] = None, kind: KindQuery = None, list_name: Annotated[
             str | None, QueryParameter(name="list", pattern="^[a-z_]{2,20}$")] = None, q: TextQuery = None,
     ) -> Response[EffectiveList]:
-        body = await service.effective_list_json(db, county_code=code, community_code=None, as_of=as_of,
+        body = await service.effective_list_json(read_db, county_code=code, community_code=None, as_of=as_of,
                                                  release=release, kind=kind, list_name=list_name, q=q)
         return Response(body, media_type="application/json")
 
@@ -182,10 +182,10 @@ class RegistryController(Controller):
          summary="Export a county's list (date or release) as CSV or JSON; the CSV can be imported again",
          responses=problems(404))
     async def export(
-        self, db: DB, code: FromPath[str], format: FromQuery[Literal["csv", "json"]] = "csv",
+        self, read_db: ReadDB, code: FromPath[str], format: FromQuery[Literal["csv", "json"]] = "csv",
         as_of: FromQuery[datetime.date | None] = None, release: FromQuery[str | None] = None,
     ) -> Response[Any]:
-        when, fixed, items = await service.list_at(db, county_code=code, as_of=as_of, release=release)
+        when, fixed, items = await service.list_at(read_db, county_code=code, as_of=as_of, release=release)
         label = release or when.isoformat()
         if format == "json":
             body = EffectiveList(county_code=code, community_code=None, as_of=when, release=fixed, items=items)
@@ -196,8 +196,8 @@ class RegistryController(Controller):
 
     @get("/counties/{code:str}/releases", operation_id="ListCountyReleases", opt={"public": True},
          summary="A county's releases (public)", responses=problems(404))
-    async def releases(self, db: DB, code: FromPath[str]) -> list[ReleaseRead]:
-        return await service.list_releases(db, county_code=code)
+    async def releases(self, read_db: ReadDB, code: FromPath[str]) -> list[ReleaseRead]:
+        return await service.list_releases(read_db, county_code=code)
 
     @post("/counties/{code:str}/releases", operation_id="CreateCountyRelease",
           opt={"permission": Permission("registry", "adjust", domain=path_domain("code"))},
@@ -211,11 +211,11 @@ class RegistryController(Controller):
     @get("/counties/{code:str}/diff", operation_id="DiffCountyLists", opt={"public": True},
          summary="What changed between two releases or dates, item by item (public)", responses=problems(404))
     async def diff(
-        self, db: DB, code: FromPath[str], from_release: FromQuery[str | None] = None,
+        self, read_db: ReadDB, code: FromPath[str], from_release: FromQuery[str | None] = None,
         from_date: FromQuery[datetime.date | None] = None, to_release: FromQuery[str | None] = None,
         to_date: FromQuery[datetime.date | None] = None,
     ) -> ListDifference:
-        return await service.difference(db, county_code=code, from_release=from_release, from_date=from_date,
+        return await service.difference(read_db, county_code=code, from_release=from_release, from_date=from_date,
                                         to_release=to_release, to_date=to_date)
 
     # ---- communities: duty publicity ----
@@ -224,21 +224,22 @@ class RegistryController(Controller):
          summary="A community's effective list (its county's), searchable by kind, list and text (public)",
          responses=problems(404))
     async def community_list(
-        self, db: DB, code: FromPath[str], as_of: FromQuery[datetime.date | None] = None, kind: KindQuery = None,
+        self, read_db: ReadDB, code: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
+        kind: KindQuery = None,
         list_name: Annotated[str | None, QueryParameter(name="list", pattern="^[a-z_]{2,20}$")] = None,
         q: TextQuery = None,
     ) -> Response[EffectiveList]:
-        county = await service.county_of_community(db, code=code)
-        body = await service.effective_list_json(db, county_code=county, community_code=code, as_of=as_of,
+        county = await service.county_of_community(read_db, code=code)
+        body = await service.effective_list_json(read_db, county_code=county, community_code=code, as_of=as_of,
                                                  release=None, kind=kind, list_name=list_name, q=q)
         return Response(body, media_type="application/json")
 
     @get("/communities/{code:str}/certificates", operation_id="CanCommunityIssueCertificate",
          opt={"public": True}, responses=problems(404),
          summary="Can my community issue this certificate? By name or code: retained or cancelled, and why (public)")
-    async def certificate(self, db: DB, code: FromPath[str],
+    async def certificate(self, read_db: ReadDB, code: FromPath[str],
                           q: Annotated[str, QueryParameter(min_length=1, max_length=100)]) -> CertificateAnswer:
-        found = await service.certificate_answer(db, community_code=code, query=q)
+        found = await service.certificate_answer(read_db, community_code=code, query=q)
         item = found["item"]
         if item is None:
             return CertificateAnswer(
@@ -297,12 +298,12 @@ class RegistryPages(Controller):
     response_headers = PAGE_HEADERS
 
     @get("/duty/{code:str}", opt={"public": True})
-    async def duty_page(self, request: Request[Any, Any, Any], db: DB, code: FromPath[str],
+    async def duty_page(self, request: Request[Any, Any, Any], read_db: ReadDB, code: FromPath[str],
                         kind: KindQuery = None, q: TextQuery = None,
                         list_name: Annotated[str | None, QueryParameter(name="list",
                                                                         pattern="^[a-z_]{0,20}$")] = None) -> Template:
-        county = await service.county_of_community(db, code=code)
-        when, release, items = await service.list_at(db, county_code=county, as_of=None)
+        county = await service.county_of_community(read_db, code=code)
+        when, release, items = await service.list_at(read_db, county_code=county, as_of=None)
         shown = service.filter_items(items, kind=kind or None, list_name=list_name or None, q=q)
         groups: dict[str, list[Any]] = {}
         for item in shown:
