@@ -67,7 +67,7 @@ select from_status, to_status, at, actor, reason from admission_transition where
 """
 
 LIST = """
-select id, group_id, revision, status, county_code, department, title, verdict, decision_due, submitted_at
+select id, group_id, revision, status, county_code, targets, department, title, verdict, decision_due, submitted_at
 from admission_request
 where (submitter = $1 or county_code = any($2::text[]))
   and ($3::text is null or status = $3)

@@ -138,6 +138,8 @@ class AdmissionRequestSummary(Output):
     revision: int
     status: str
     county_code: str
+    targets: list[str]
+    """the streets and communities (or the whole county) the request reaches"""
     department: str
     title: str
     verdict: str | None

@@ -132,7 +132,8 @@ async def list_requests(
                             limit + 1)
     items = [AdmissionRequestSummary(
         id=r["id"], group_id=r["group_id"], revision=r["revision"], status=r["status"],
-        county_code=r["county_code"], department=r["department"], title=r["title"], verdict=r["verdict"],
+        county_code=r["county_code"], targets=r["targets"], department=r["department"], title=r["title"],
+        verdict=r["verdict"],
         decision_due=r["decision_due"], overdue=_overdue(r), submitted_at=r["submitted_at"]) for r in rows[:limit]]
     return AdmissionRequestPage(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 

@@ -21,6 +21,17 @@ async def test_the_inbox_lists_the_countys_requests_with_counts(client, demo):
     assert 'href="/ui/inbox"' in r.text
 
 
+async def test_the_inbox_filters_admission_requests_by_the_street_they_reach(client, demo, db):
+    await db.execute("update admission_request set targets = '{430121003001}' where title = '社区残疾人康复需求登记'")
+    await sign_in(client, "reviewer", demo.users["reviewer"])
+    third = (await client.get("/ui/inbox?street=430121003")).text
+    assert "社区残疾人康复需求登记" in third
+    assert "社区高龄老人探访关爱服务" not in third
+    first = (await client.get("/ui/inbox?street=430121001")).text
+    assert "社区高龄老人探访关爱服务" in first
+    assert "社区残疾人康复需求登记" not in first
+
+
 async def test_the_inbox_sends_an_anonymous_visitor_to_sign_in_and_records_the_refusal(client, db):
     r = await client.get("/ui/inbox", follow_redirects=False)
     assert r.status_code == 303

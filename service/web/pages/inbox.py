@@ -32,6 +32,13 @@ OPEN = {"admission": ("submitted", "in_review"), "secondment": ("pending_approva
 Text = Annotated[str | None, QueryParameter(max_length=100)]
 
 
+def _streets(targets: list[str]) -> set[str] | None:
+    """The streets an admission request reaches (None: a whole county, so every street)."""
+    if any(len(t) < 9 for t in targets):
+        return None
+    return {t[:9] for t in targets}
+
+
 class InboxPage(Controller):
     path = "/ui/inbox"
     include_in_schema = False
@@ -60,7 +67,7 @@ class InboxPage(Controller):
                 if a.county_code not in {c.code for c in review}:
                     continue  # the person's own submissions are not awaiting its review
                 rows.append({"kind": "admission", "id": a.id, "title": a.title, "status": a.status,
-                             "place": place_name(request, a.county_code), "street": None,
+                             "place": place_name(request, a.county_code), "streets": _streets(a.targets),
                              "from": a.department, "due": a.decision_due, "overdue": a.overdue,
                              "at": a.submitted_at, "href": f"/ui/admission/{a.id}"})
 
@@ -71,7 +78,7 @@ class InboxPage(Controller):
                     continue  # refused at once by the rules: nothing to decide
                 rows.append({"kind": "secondment", "id": s.id, "title": s.purpose, "status": s.status,
                              "place": s.home_community_name or place_name(request, s.home_community_code),
-                             "street": (s.home_community_code or "")[:9], "from": s.organ.get("name", ""),
+                             "streets": {(s.home_community_code or "")[:9]}, "from": s.organ.get("name", ""),
                              "due": s.decision_due if s.status == "pending_approval" else None,
                              "overdue": s.status == "overdue" or (
                                  s.status == "pending_approval" and s.decision_due is not None
@@ -83,7 +90,8 @@ class InboxPage(Controller):
             for c in await complaints.list_complaints(db, counties=[n.code for n in supervised], status=None,
                                                       limit=500):
                 rows.append({"kind": "complaint", "id": c.id, "title": c.matter, "status": c.status,
-                             "place": place_name(request, c.jurisdiction_code), "street": c.jurisdiction_code[:9],
+                             "place": place_name(request, c.jurisdiction_code),
+                             "streets": {c.jurisdiction_code[:9]},
                              "from": c.department, "due": None, "overdue": False, "at": c.created_at,
                              "href": f"/ui/complaints/{c.id}"})
 
@@ -100,7 +108,7 @@ class InboxPage(Controller):
                 return False
             if department and department.strip() not in r["from"]:
                 return False
-            if street and r["street"] is not None and r["street"] != street:
+            if street and r["streets"] is not None and street not in r["streets"]:
                 return False
             at = r["at"]
             return not (since and at is not None and at.date() < datetime.date.fromisoformat(since))
