@@ -90,7 +90,8 @@ class ReadRouter:
 
     def failed(self, exc: BaseException) -> None:
         if time.monotonic() >= self.down_until:
-            log.warning("read replica unavailable, reading from the primary for %.0f s: %r", RETRY_AFTER_S, exc)
+            log.warning("read replica unavailable (or its pool busy), reading from the primary for %.0f s: %r",
+                        RETRY_AFTER_S, exc)
         self.down_until = time.monotonic() + RETRY_AFTER_S
 
     async def begin(self, min_lsn: int | None) -> Lease:
@@ -152,6 +153,11 @@ async def provide_read_connection(state: State, request: Request[Any, Any, Any])
     except BaseException as exc:
         if lease.source == "replica" and lease.conn.is_closed():  # the replica went away during the read
             router.failed(exc)
+        if lease.source == "replica" and isinstance(exc, asyncpg.SerializationError):
+            # a read-only transaction never conflicts with another: on a standby this is replay cancelling
+            # the read (a conflict with recovery), not "a concurrent change won" (409): ask for a retry
+            raise ServiceUnavailable("只读副本取消了本次读取，请重试 (the read replica cancelled this read "
+                                     "in a conflict with recovery; retry)") from exc
         raise
     finally:
         await lease.end()
