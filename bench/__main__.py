@@ -279,7 +279,7 @@ def other_benchmarks(datasets: dict[str, dict[str, Any]], args: argparse.Namespa
         "bench.admission_submit", "--workers", str(args.workers), "--duration", str(args.seconds),
         "--port", str(free_port())], env={"DATABASE_URL": server})
     audit_scale = max(datasets, key=lambda s: SCALES.index(s))
-    database = str(datasets[audit_scale]["database_url"]).rsplit("/", 1)[1].split("?")[0]
+    database = str(datasets[audit_scale]["database_url"]).split("?")[0].rsplit("/", 1)[1]
     out["audit_log"] = run_tool("audit_log", [
         "bench.audit_log", "--database", database, "--reuse", "--events", "0", "--runs", "20" if quick else "100",
         "--export-rows", "20000" if quick else "1000000", "--append-seconds", "3" if quick else "15"],

@@ -210,6 +210,10 @@ def _loads(values: list[float] | None) -> str:
     return ", ".join(f"{x:.2f}" for x in values) if values else "—"
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def draw_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
     import matplotlib
 
@@ -220,7 +224,8 @@ def draw_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
     if not scales:
         return []
     data = [results["scales"][s] for s in scales]
-    labels = [f"{s}\n{d['requested']['counties']:,} counties\n{d['requested']['communities']:,} communities"
+    labels = [f"{s}\n{_count(d['requested']['counties'], 'county', 'counties')}\n"
+              f"{_count(d['requested']['communities'], 'community', 'communities')}"
               for s, d in zip(scales, data, strict=True)]
     x = list(range(len(scales)))
     made = []
@@ -239,6 +244,7 @@ def draw_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
         for xi, val in zip(x, values, strict=True):
             ax.annotate(f"{val:,.0f}", (xi, val), textcoords="offset points", xytext=(6, 4), fontsize=8, color=color)
     ax.set_xticks(x, labels)
+    ax.set_xlim(-0.3, len(x) - 0.6)
     ax.set_ylabel("requests per second (more is better)")
     ax.set_ylim(bottom=0)
     ax.set_title("Throughput against data size\n" + subtitle, fontsize=10)
@@ -249,28 +255,29 @@ def draw_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
     fig.savefig(made[-1])
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 5), dpi=110, sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 6.5), dpi=110, layout="constrained")
     for ax, (title, key, color) in zip(axes, [("POST /api/v1/checks", "check", "tab:blue"),
-                                              ("GET a community's list", "list", "tab:orange")], strict=True):
+                                              ("GET a community's list (public)", "list", "tab:orange")],
+                                       strict=True):
         for q, style in (("p50_ms", "-"), ("p99_ms", "--")):
             values = [d[key][q] for d in data]
             ax.plot(x, values, marker="o", color=color, linestyle=style, label=f"{q[:3]}")
             for xi, val in zip(x, values, strict=True):
-                ax.annotate(f"{val:.1f}", (xi, val), textcoords="offset points", xytext=(6, 4), fontsize=8)
-            bare = [d["bare"][q] for d in data]
-            ax.plot(x, bare, marker=".", color="tab:gray", linestyle=style, label=f"bare /healthz {q[:3]}")
-        ax.axhline(15, color="tab:red", linewidth=0.8, linestyle=":")
+                ax.annotate(_fmt(val), (xi, val), textcoords="offset points", xytext=(7, -3), fontsize=8,
+                            color=color)
+        for q, style in (("p50_ms", "-"), ("p99_ms", "--")):
+            ax.plot(x, [d["bare"][q] for d in data], marker=".", color="tab:gray", linestyle=style,
+                    label=f"bare /healthz {q[:3]} (baseline)")
         if key == "check":
-            ax.annotate("issue 3 target: check p99 < 15 ms", (0, 15), textcoords="offset points", xytext=(0, 4),
-                        fontsize=8, color="tab:red")
+            ax.axhline(15, color="tab:red", linewidth=1, linestyle=":", label="target: p99 < 15 ms (issue 3)")
+        ax.set_yscale("log")
         ax.set_xticks(x, labels)
+        ax.set_xlim(-0.3, len(x) - 0.7)
         ax.set_title(title, fontsize=10)
-        ax.grid(axis="y", alpha=0.3)
-        ax.legend(fontsize=8)
-    axes[0].set_ylabel("milliseconds (less is better)")
-    axes[0].set_ylim(bottom=0)
-    fig.suptitle("Latency against data size, p50 and p99\n" + subtitle, fontsize=10)
-    fig.tight_layout()
+        ax.grid(axis="y", which="both", alpha=0.3)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+        ax.set_ylabel("milliseconds, log scale (less is better)")
+    fig.suptitle("Latency against data size at 64 connections, p50 and p99\n" + subtitle, fontsize=10)
     made.append(out_dir / "latency.png")
     fig.savefig(made[-1])
     plt.close(fig)
@@ -286,13 +293,13 @@ def draw_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
         ax.annotate(f"{val:,.0f} MB", (i + width / 2, val), textcoords="offset points", xytext=(0, 3),
                     ha="center", fontsize=8)
     ax.axhline(GIB_MB, color="tab:red", linewidth=0.8, linestyle=":")
-    ax.annotate("issue 8 target at national: < 1 GiB per worker", (-0.4, GIB_MB), textcoords="offset points",
-                xytext=(0, 4), fontsize=8, color="tab:red")
+    ax.annotate("issue 8 target at national: < 1 GiB per worker", (len(x) - 0.6, GIB_MB),
+                textcoords="offset points", xytext=(0, 4), fontsize=8, color="tab:red", ha="right")
     ax.set_xticks(x, labels)
     ax.set_ylabel("resident memory per worker, MB (largest worker)")
     ax.set_ylim(0, max([*after, GIB_MB]) * 1.15)
     ax.set_title("Memory per server worker against data size", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, 0.9))
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     made.append(out_dir / "memory.png")
     fig.savefig(made[-1])
