@@ -210,3 +210,22 @@ async def test_the_street_office_records_a_workers_return_from_the_page(client, 
     assert await db.fetchval("select status from secondment_request where id = $1", secondment) == "returned"
     after = await client.get(r.headers["location"])
     assert "已登记返岗" in after.text
+
+
+async def test_the_audit_search_finds_a_person_by_name(client, demo, db, as_client):
+    waiting = await _request_id(db, "社区高龄老人探访关爱服务")
+    r = await client.post(f"/api/v1/admission-requests/{waiting}/start-review",
+                          headers=as_client("county-reviewer-api"))
+    assert r.status_code == 200, r.text
+    await sign_in(client, "supervisor", demo.users["supervisor"])
+    one = await client.get("/ui/audit", params={"person": "长沙县委社会工作部"})  # the reviewers' API client
+    assert one.status_code == 200
+    assert "admission.start_review" in one.text, one.text
+    assert "没有符合条件的事件" not in one.text
+    reviewer = await db.fetchval("select id::text from web_user where username = 'reviewer'")
+    assert f'name="actor_id" value="{reviewer}"' in (await client.get("/ui/audit", params={"person": "李娟"})).text
+    several = await client.get("/ui/audit", params={"person": "星沙街道"})
+    links = re.findall(r'href="(/ui/audit\?[^"]*actor_id=[^"]+)"', several.text)
+    assert len(links) == 2, several.text  # the street office's web user and its API client
+    nobody = await client.get("/ui/audit", params={"person": "100%_不存在"})
+    assert "没有找到此人" in nobody.text

@@ -29,6 +29,22 @@ Day = Annotated[str | None, QueryParameter(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
 OUTCOME_LABELS = {"ok": "成功", "denied": "拒绝访问", "refused": "拒绝办理", "failed": "失败"}
 ACTOR_LABELS = {"user": "网页用户", "client": "接口客户端", "anonymous": "匿名", "system": "系统"}
 PAGE_SIZE = 50
+PEOPLE_MAX = 20
+# a person by name: web users by username or display name, API clients by name or organisation
+FIND_PEOPLE = """
+select 'user' as actor_type, id::text as actor_id, display_name as name, username as detail
+from web_user where username ilike '%' || $1 || '%' or display_name ilike '%' || $1 || '%'
+union all
+select 'client', id::text, organisation, name
+from api_client where name ilike '%' || $1 || '%' or organisation ilike '%' || $1 || '%'
+order by 1, 2
+limit $2
+"""
+
+
+def _like_text(text: str) -> str:
+    """The person's words as literal text for ILIKE (a % or _ typed is not a wildcard)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _start_of(day: str | None, *, next_day: bool = False) -> datetime.datetime | None:
@@ -62,11 +78,26 @@ class AuditPages(Controller):
         outcome: Annotated[str | None, QueryParameter(pattern="^(|ok|denied|refused|failed)$")] = None,
         jurisdiction: Annotated[str | None, QueryParameter(pattern="^([0-9]{2,12})?$")] = None,
         since: Day = None, until: Day = None, cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        person: Annotated[str | None, QueryParameter(max_length=100)] = None,
     ) -> Template:
-        f = {"actor_type": actor_type or "", "actor_id": actor_id or "", "action": action or "",
+        people: list[dict[str, str]] = []
+        if person and person.strip() and not actor_id:
+            # by name: one match is searched at once; several are offered to choose from
+            people = [dict(r) for r in await db.fetch(FIND_PEOPLE, _like_text(person.strip()), PEOPLE_MAX)]
+            if len(people) == 1:
+                actor_type, actor_id = people[0]["actor_type"], people[0]["actor_id"]
+        f = {"person": person or "", "actor_type": actor_type or "", "actor_id": actor_id or "", "action": action or "",
              "subject_type": subject_type or "", "subject_id": subject_id or "", "outcome": outcome or "",
              "jurisdiction": jurisdiction or "", "since": since or "", "until": until or ""}
         page, error = None, None
+        if person and person.strip() and not actor_id:
+            shown = {k: v for k, v in f.items() if v and k != "person"}
+            return Template("ui/audit.html", context=page_context(
+                request, page=None, error=None if people else "没有找到此人。", f=f, outcomes=OUTCOME_LABELS,
+                actors=ACTOR_LABELS, counties=counties_of(request, "audit_event", "read"), details={},
+                people=[{**p, "href": "/ui/audit?" + urlencode({**shown, "actor_type": p["actor_type"],
+                                                                 "actor_id": p["actor_id"], "person": person})}
+                        for p in people], export_href=None, next_href=None, **labels()))
         try:
             filters = _filters(actor_type, actor_id, action, subject_type, subject_id, outcome, since, until)
             page = await audit.list_events(db, filters=filters, subtrees=scope_of(request, jurisdiction or None),
@@ -76,7 +107,7 @@ class AuditPages(Controller):
         shown = {k: v for k, v in f.items() if v}
         return Template("ui/audit.html", context=page_context(
             request, page=page, error=error, f=f, outcomes=OUTCOME_LABELS, actors=ACTOR_LABELS,
-            counties=counties_of(request, "audit_event", "read"),
+            counties=counties_of(request, "audit_event", "read"), people=[],
             details={e.id: json.dumps(e.detail, ensure_ascii=False, indent=2, sort_keys=True)
                      for e in (page.items if page else [])},
             export_href="/ui/audit/export.csv?" + urlencode(shown),
