@@ -80,7 +80,8 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
             await tx.commit()
             if (state.get("read_pool") is not None and request.method not in SAFE_METHODS
                     and identity_of(request).kind != "anonymous"):
+                # the insert position: past this commit's record even with synchronous_commit off
                 with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    request.scope["state"]["min_lsn"] = await conn.fetchval("select pg_current_wal_lsn()::text")
+                    request.scope["state"]["min_lsn"] = await conn.fetchval("select pg_current_wal_insert_lsn()::text")
     finally:
         await pool.release(conn)

@@ -5,7 +5,7 @@ The rule (docs/scaling.md says why):
   repeatable-read transaction: from the replica's pool when READ_DATABASE_URL is set, from the primary's
   otherwise (so without a replica nothing changes but the transaction mode).
 - After a change (a non-GET request by an authenticated caller that committed through `db: DB`), the
-  response carries where the primary's WAL then stood, `pg_current_wal_lsn()`: in the `X-Min-LSN` header,
+  response carries where the primary's WAL then stood, `pg_current_wal_insert_lsn()`: in the `X-Min-LSN` header,
   and for a web user also in the short-lived `mr_min_lsn` cookie. A read that brings the marker back (header
   or cookie) is served by the replica only if the replica has replayed that far
   (`pg_last_wal_replay_lsn() >= marker`, checked before the read's snapshot is taken), else by the primary.
