@@ -131,3 +131,20 @@ CLIENT = "select id, name, organisation, organisation_level from api_client wher
 SET_CALLBACK = """
 update api_client set callback_url = $2, callback_secret = $3 where id = $1 returning id, callback_url
 """
+
+# the dashboard: requests per month of submission by outcome, and the median days to a decision
+MONTHLY_OUTCOMES = """
+select date_trunc('month', submitted_at at time zone 'Asia/Shanghai')::date as month,
+       case when status in ('submitted', 'in_review') then 'open' else status end as outcome, count(*) as n
+from admission_request
+where county_code = any($1::text[]) and submitted_at >= $2
+group by 1, 2
+"""
+
+MEDIAN_DECISION_DAYS = """
+select percentile_cont(0.5) within group (order by extract(epoch from decided_at - submitted_at) / 86400) as days,
+       count(*) as n
+from admission_request
+where county_code = any($1::text[]) and decided_at is not null and submitted_at is not null
+  and decided_at >= $2
+"""

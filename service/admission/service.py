@@ -479,3 +479,19 @@ async def register_callback(conn: asyncpg.Connection, *, actor: Actor, client_id
     await audit.record(conn, actor=actor, action="client.callback", subject_type="api_client",
                        subject_id=str(client_id), change={"callback_url": url, "secret": "rotated"})
     return CallbackRead(client_id=client_id, url=url, secret=secret)
+
+
+async def monthly_outcomes(conn: asyncpg.Connection, *, counties: list[str], since: datetime.datetime
+                           ) -> dict[datetime.date, dict[str, int]]:
+    """Requests submitted per month (China's calendar) by what became of them ('open' while undecided)."""
+    out: dict[datetime.date, dict[str, int]] = {}
+    for r in await conn.fetch(queries.MONTHLY_OUTCOMES, counties, since):
+        out.setdefault(r["month"], {})[r["outcome"]] = r["n"]
+    return out
+
+
+async def median_decision_days(conn: asyncpg.Connection, *, counties: list[str], since: datetime.datetime
+                               ) -> tuple[float | None, int]:
+    """The median time from submission to decision, in days, of the requests decided since then."""
+    row = await conn.fetchrow(queries.MEDIAN_DECISION_DAYS, counties, since)
+    return (float(row["days"]) if row["days"] is not None else None), int(row["n"])

@@ -180,3 +180,37 @@ async def test_overdue_requests_are_marked_and_listed(client, as_client):
     assert items
     assert all(i["overdue"] for i in items)
     assert "社区残疾人康复需求登记" in {i["title"] for i in items}
+
+
+async def test_the_dashboard_figures_count_every_request_of_the_county(db):
+    import datetime
+    import statistics
+
+    from service.admission import service
+
+    # decisions 2, 3 and 7 days after submission, whatever the demo recorded
+    decided = [r["id"] for r in await db.fetch(
+        "select id from admission_request where county_code = '430121' and decided_at is not null order by id")]
+    assert decided, "the demo has decided requests"
+    spans = [2, 3, 7, 11][:len(decided)]
+    for request_id, days in zip(decided, spans, strict=False):
+        await db.execute("update admission_request set decided_at = submitted_at + make_interval(days => $2) "
+                         "where id = $1", request_id, days)
+    since = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    median, n = await service.median_decision_days(db, counties=["430121"], since=since)
+    assert n == len(decided)
+    assert median == statistics.median(spans[:len(decided)])
+    assert await service.median_decision_days(db, counties=["430112"], since=since) == (None, 0)
+
+    per_month = await service.monthly_outcomes(db, counties=["430121"], since=since)
+    by_status = await db.fetch("select status, count(*) from admission_request where county_code = '430121' "
+                               "and submitted_at is not null group by status")
+    expected: dict[str, int] = {}
+    for r in by_status:
+        key = "open" if r["status"] in ("submitted", "in_review") else r["status"]
+        expected[key] = expected.get(key, 0) + r["count"]
+    totals: dict[str, int] = {}
+    for outcomes in per_month.values():
+        for outcome, count in outcomes.items():
+            totals[outcome] = totals.get(outcome, 0) + count
+    assert totals == expected

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import statistics
 from collections import Counter
 from typing import Any
 
@@ -19,9 +18,9 @@ from service.registry.routes import LIST_LABELS
 from service.secondments import service as secondments
 from service.web import charts
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.format import month, number
+from service.web.format import CHINA, month, number
 from service.web.i18n import pick_locale, translations
-from service.web.pages.common import PAGE_ERRORS, counties_of, subject_of
+from service.web.pages.common import PAGE_ERRORS, counties_of
 from service.workers import service as workers
 from service.workers.service import today
 
@@ -29,7 +28,6 @@ MONTHS = 6
 OUTCOME_SERIES = (("approved", "批准"), ("rejected", "驳回"), ("returned", "退回修改"), ("open", "待审"),
                   ("refused", "自动拒绝"))
 # decision times are read per request (the listing has no decision date): at most this many
-DECISION_SAMPLE = 60
 
 
 class DashboardPage(Controller):
@@ -47,38 +45,22 @@ class DashboardPage(Controller):
 
         reviewed = counties_of(request, "admission_request", "read")
         if reviewed and counties_of(request, "admission_request", "review"):
-            page = await admission.list_requests(db, subject=subject_of(request),
-                                                 review_counties=[c.code for c in reviewed], status=None,
-                                                 county_code=None, overdue=False, before=None, limit=500)
             first = datetime.date(day.year, day.month, 1)
             keys = []
             for back in range(MONTHS - 1, -1, -1):
                 m = first.month - back
                 keys.append(datetime.date(first.year + (m - 1) // 12, (m - 1) % 12 + 1, 1))
-            per_month: dict[datetime.date, Counter[str]] = {k: Counter() for k in keys}
-            decided: list[int] = []
-            for r in page.items:
-                if r.submitted_at is None:
-                    continue
-                key = r.submitted_at.date().replace(day=1)
-                group = "open" if r.status in ("submitted", "in_review") else r.status
-                if key in per_month:
-                    per_month[key][group] += 1
-                if r.status in ("approved", "rejected", "returned") and len(decided) < DECISION_SAMPLE:
-                    decided.append(r.id)
+            since = datetime.datetime(keys[0].year, keys[0].month, 1, tzinfo=CHINA)
+            codes = [c.code for c in reviewed]
+            counted = await admission.monthly_outcomes(db, counties=codes, since=since)
+            per_month = {k: Counter(counted.get(k, {})) for k in keys}
             figures.append((_("每月准入申请及结果"), charts.stacked_columns(
                 _("每月准入申请及结果"), [(month(k, locale), dict(c)) for k, c in per_month.items()],
                 [(k, _(label)) for k, label in OUTCOME_SERIES]), ""))
-            waits = []
-            for request_id in decided:
-                read = await admission.get(db, request_id=request_id, subject=subject_of(request),
-                                           may_review=lambda _code: True)
-                if read.submitted_at and read.decided_at:
-                    waits.append((read.decided_at - read.submitted_at).total_seconds() / 86400)
-            median = statistics.median(waits) if waits else None
+            median, decided = await admission.median_decision_days(db, counties=codes, since=since)
             figures.append((_("审核用时中位数"), charts.horizontal_bars(
                 _("审核用时中位数"), [(_("中位数"), round(median, 1) if median is not None else 0)],
-                unit=_("天")), _("已决定的申请") + f" {number(len(waits), locale)}"))
+                unit=_("天")), _("已决定的申请") + f" {number(decided, locale)}"))
 
         counties = counties_of(request, "jurisdiction", "read")
         rows = []
