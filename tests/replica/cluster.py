@@ -32,7 +32,7 @@ log_min_messages = warning
 """
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -42,7 +42,7 @@ class Server:
     def __init__(self, cluster: Cluster, name: str) -> None:
         self.cluster = cluster
         self.data = cluster.root / name
-        self.port = _free_port()
+        self.port = free_port()
         self.log = cluster.root / f"{name}.log"
 
     def url(self, database: str = "postgres") -> str:

@@ -28,7 +28,7 @@ from service.core.settings import PROJECT_ROOT
 from service.demo.loader import load
 from service.registry.service import today
 from tests.conftest import PEPPER, make_settings
-from tests.replica.cluster import Cluster, replication_lag
+from tests.replica.cluster import Cluster, free_port, replication_lag
 from tests.web.test_sign_in import csrf_of, sign_in
 
 COUNTY = "430121"
@@ -279,3 +279,13 @@ async def test_reads_fall_back_to_the_primary_while_the_replica_is_down(client, 
 async def _served_by_replica_with(client: Any, path: str, code: str) -> bool:
     r = await client.get(path)
     return r.status_code == 200 and r.headers["x-read-from"] == "replica" and code in codes(r)
+
+
+async def test_the_service_starts_and_reads_from_the_primary_when_the_replica_is_unreachable(replicated, tmp_path):
+    nowhere = f"postgresql://postgres@127.0.0.1:{free_port()}/registry"  # nothing listens there
+    settings = msgspec.structs.replace(make_settings(replicated.primary_url, tmp_path), read_database_url=nowhere)
+    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as c:
+        r = await c.get(f"/api/v1/registry/counties/{COUNTY}/items")
+        assert r.status_code == 200, r.text
+        assert r.headers["x-read-from"] == "primary"
+        assert "T-D-001" in codes(r)
