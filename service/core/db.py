@@ -44,6 +44,13 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10, applic
     return pool
 
 
+# What a lost or broken database connection raises. InternalClientError: PostgreSQL, shutting down,
+# sends its "terminating connection" error to an idle connection; asyncpg's protocol then refuses the
+# next query on it ("another operation is in progress") until it notices the socket closed.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+)
+
 # how a handler asks for the request's connection: `db: DB`
 DB = NamedDependency[asyncpg.Connection]
 # how a public read asks for a read-only connection, from the read replica when there is one:
@@ -74,7 +81,12 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
         try:
             yield conn
         except BaseException:
-            await tx.rollback()
+            # the connection may be gone (the database stopped mid-request): then the server has already
+            # rolled back, and the request's own error (a 503 problem) is what the caller must see, not
+            # this one wrapped in an ExceptionGroup, which became a 500
+            with contextlib.suppress(OSError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                                     asyncpg.PostgresConnectionError):
+                await tx.rollback()
             raise
         else:
             await tx.commit()

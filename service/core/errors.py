@@ -227,6 +227,13 @@ def _connection_lost(request: Request[Any, Any, Any], exc: Exception) -> Respons
     )
 
 
+def _broken_connection(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    # asyncpg gave up on a connection mid-protocol: the database terminated it (a shutdown or restart)
+    # between two queries; logged in case it is ever something else
+    log.warning("database connection in a broken state: %s", exc)
+    return _connection_lost(request, exc)
+
+
 def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(
@@ -245,6 +252,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: _http,
     asyncpg.PostgresError: _postgres,
     asyncpg.InterfaceError: _connection_lost,
+    asyncpg.InternalClientError: _broken_connection,
     ConnectionError: _connection_lost,
     OSError: _connection_lost,
     Exception: _internal,

@@ -25,6 +25,7 @@ import asyncpg
 import msgspec
 
 from service.core.authz import Authorizer
+from service.core.db import CONNECTION_ERRORS
 from service.core.errors import NotFound
 from service.core.tree import SEQ_OVERLAP
 from service.registry import queries
@@ -147,13 +148,21 @@ class Recorder:
         await self._queue.put(record)  # waits only when the queue is full: nothing is dropped
 
     async def _write(self, batch: list[tuple[Any, ...]]) -> None:
+        todo, retrying = batch, False
         while True:
             try:
                 async with self._pool.acquire(timeout=5) as conn:
-                    await conn.copy_records_to_table("check_record", records=batch, columns=queries.CHECK_COLUMNS)
+                    if retrying:
+                        # a failed attempt may have committed before its answer was lost (the database
+                        # stopped): write only what is not there, or the retry would collide forever
+                        done = {row["id"] for row in await conn.fetch(queries.CHECKS_PRESENT, [r[0] for r in todo])}
+                        todo = [r for r in todo if r[0] not in done]
+                    if todo:
+                        await conn.copy_records_to_table("check_record", records=todo, columns=queries.CHECK_COLUMNS)
                 break
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                log.exception("writing %d check records failed; retrying", len(batch))
+            except CONNECTION_ERRORS:
+                log.exception("writing %d check records failed; retrying", len(todo))
+                retrying = True
                 await asyncio.sleep(1)
         self.written += len(batch)
         for r in batch:
@@ -183,8 +192,7 @@ class Recorder:
             rest[r[0]] = r
         if rest:
             async with self._pool.acquire(timeout=10) as conn:
-                done = {row["id"] for row in await conn.fetch(
-                    "select id from check_record where id = any($1::uuid[])", list(rest))}
+                done = {row["id"] for row in await conn.fetch(queries.CHECKS_PRESENT, list(rest))}
                 todo = [r for k, r in rest.items() if k not in done]
                 if todo:
                     await conn.copy_records_to_table("check_record", records=todo, columns=queries.CHECK_COLUMNS)

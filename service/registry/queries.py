@@ -137,4 +137,6 @@ CHECK_COLUMNS = [
     "role", "allowed", "rule", "reason", "cited_scope", "cited_code", "cited_list", "cited_entry",
     "cited_release", "cited_document",
 ]
+CHECKS_PRESENT = "select id from check_record where id = any($1::uuid[])"
+
 RECEIPT = f"select {', '.join(CHECK_COLUMNS)} from check_record where id = $1"
