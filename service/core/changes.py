@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import msgspec
 
+from service.core.db import CONNECTION_ERRORS
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "mr_change"
@@ -76,7 +78,7 @@ class ChangeListener:
                 first = False
                 await self._lost.wait()
                 log.warning("change listener lost its connection; reconnecting")
-            except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            except CONNECTION_ERRORS as exc:
                 log.warning("change listener cannot connect: %s", exc)
             self.connected.clear()
             await asyncio.sleep(1)

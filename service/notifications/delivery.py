@@ -26,6 +26,8 @@ import httpx
 import msgspec
 from litestar import Litestar
 
+from service.core.db import CONNECTION_ERRORS
+
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-MR-Signature"
@@ -113,7 +115,7 @@ class DeliveryWorker:
                 if delivered:
                     continue  # there may be more due
                 wait = await self._until_next_due()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except CONNECTION_ERRORS as exc:
                 log.warning("delivery worker: %s", exc)
                 wait = 5.0
             self._wake.clear()

@@ -19,6 +19,7 @@ from litestar import Litestar
 
 from service.core import audit
 from service.core.audit import SYSTEM
+from service.core.db import CONNECTION_ERRORS
 from service.secondments import queries
 from service.secondments.schemas import DailyRunReport
 from service.secondments.service import get, notify_client
@@ -69,7 +70,7 @@ async def _loop(pool: asyncpg.Pool) -> None:
         try:
             async with pool.acquire() as conn:
                 await run_daily(conn)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except CONNECTION_ERRORS:
             log.exception("secondments daily run failed; retrying in ten minutes")
             await asyncio.sleep(600)
             continue

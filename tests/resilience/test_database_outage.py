@@ -3,7 +3,8 @@
 A PostgreSQL server of this test's own (embedded, in a temporary folder), so stopping it touches no
 other test. Four clients submit, check and read for the whole run. While the database is down every
 request that needs it fails fast with a 503 problem (no hang, no 500); the service recovers without
-a restart; every request that got a 2xx is in the database afterwards; the audit log verifies.
+a restart (its background loops too: callbacks are delivered after); every request that got a 2xx is
+in the database afterwards; the audit log verifies.
 (tests/core/test_outage.py proves the single-request version inside the test process.)
 """
 
@@ -15,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
+import msgspec
 
 from service.core.db import connect
 from service.core.embedded import start_embedded, stop_embedded
@@ -22,6 +24,7 @@ from service.core.migrate import migrate
 from service.core.settings import PROJECT_ROOT
 from service.demo.loader import load
 from tests.admission.conftest import submission
+from tests.admission.test_delivery import Receiver
 from tests.conftest import PEPPER
 from tests.resilience.conftest import audit_verifies, eventually
 
@@ -106,7 +109,9 @@ async def test_postgresql_stopped_and_restarted_under_load(tmp_path, start_insta
         def succeeded_since(moment: float) -> set[str]:
             return {c.kind for c in calls if c.started >= moment and c.status is not None and c.status < 300}
 
-        async with httpx.AsyncClient(base_url=server.base, timeout=10) as probe:
+        async with httpx.AsyncClient(base_url=server.base, timeout=10) as probe, Receiver() as receiver:
+            r = await probe.put("/api/v1/callback", headers=headers, json={"url": receiver.url})
+            assert r.status_code == 200, r.text
             load = [asyncio.create_task(client(n)) for n in range(4)]
             try:
                 began = time.monotonic()
@@ -124,6 +129,15 @@ async def test_postgresql_stopped_and_restarted_under_load(tmp_path, start_insta
             finally:
                 stop.set()
                 await asyncio.gather(*load)
+            # the background loops survived: a request submitted now is delivered to the department's callback
+            r = await probe.post("/api/v1/admission-requests", headers=headers, json=submission())
+            assert r.status_code == 201, r.text
+            after = r.json()["id"]
+
+            async def delivered() -> bool:
+                return any(msgspec.json.decode(body).get("request_id") == after for _, body in receiver.received)
+
+            await eventually(delivered, within=10, every=0.1)
 
         # nothing hung, nothing broke: every answer was a 2xx or a 503 problem, each in good time
         odd = [c for c in calls if c.error or c.status is None or not (c.status < 300 or c.status == 503)]
