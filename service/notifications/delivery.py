@@ -7,6 +7,8 @@
 - Retries with exponential backoff (30 s doubling, at most 2 h apart) for 48 hours, then gives up;
   every attempt is a `delivery_attempt` row.
 - Woken by the `outbox` change topic (the outbox trigger), and by a timer for retries.
+- Each claimed row is delivered in a task of its own (at most `batch` at once), so one department's
+  endpoint that hangs until the timeout delays nobody else's notifications.
 """
 
 from __future__ import annotations
@@ -87,9 +89,12 @@ class DeliveryWorker:
         self._batch = batch
         self._lease = lease_s
         self._idle = idle_s
+        self.timeout_s = timeout_s
+        """how long one callback may take (connect, send, answer) before the attempt counts as failed"""
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False,
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._http = httpx.AsyncClient(follow_redirects=False,
                                        headers={"User-Agent": "matter-registry-callbacks/1"})
 
     def wake(self) -> None:
@@ -106,15 +111,21 @@ class DeliveryWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        for task in list(self._in_flight):
+            task.cancel()
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
         await self._http.aclose()
 
     async def _run(self) -> None:
         while True:
             try:
-                delivered = await self.run_once()
-                if delivered:
+                room = self._batch - len(self._in_flight)
+                if room <= 0:
+                    wait = self._idle  # a delivery that ends wakes the loop
+                elif await self._start(room):
                     continue  # there may be more due
-                wait = await self._until_next_due()
+                else:
+                    wait = await self._until_next_due()
             except CONNECTION_ERRORS as exc:
                 log.warning("delivery worker: %s", exc)
                 wait = 5.0
@@ -130,10 +141,33 @@ class DeliveryWorker:
         seconds = (due - datetime.datetime.now(datetime.UTC)).total_seconds()
         return min(max(seconds, 0.05), self._idle)
 
-    async def run_once(self) -> int:
-        """Deliver what is due now; the number of rows attempted."""
+    async def _claim(self, limit: int) -> list[asyncpg.Record]:
         async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(_CLAIM, self._batch, self._lease)
+            return list(await conn.fetch(_CLAIM, limit, self._lease))
+
+    async def _start(self, limit: int) -> int:
+        """Claim what is due and deliver each row in a task of its own: a callback that hangs holds up
+        only itself (until the timeout), never the loop nor the other departments' deliveries."""
+        rows = await self._claim(limit)
+        for row in rows:
+            task = asyncio.create_task(self._deliver_logged(row))
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+        return len(rows)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self.wake()  # room for another, and a failed attempt's retry may fall due before the loop's timer
+
+    async def _deliver_logged(self, row: asyncpg.Record) -> None:
+        try:
+            await self._deliver(row)
+        except Exception:  # the row stays leased and is tried again when the lease ends
+            log.exception("delivery %s: the attempt could not be recorded", row["id"])
+
+    async def run_once(self) -> int:
+        """Deliver what is due now and wait for the outcomes; the number of rows attempted."""
+        rows = await self._claim(self._batch)
         if rows:
             await asyncio.gather(*(self._deliver(row) for row in rows))
         return len(rows)
@@ -150,7 +184,7 @@ class DeliveryWorker:
             headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(row["callback_secret"], body),
                        "X-MR-Delivery": str(row["id"]), "X-MR-Topic": row["topic"]}
             try:
-                response = await self._http.post(url, content=body, headers=headers)
+                response = await self._http.post(url, content=body, headers=headers, timeout=self.timeout_s)
                 status = response.status_code
                 if not 200 <= status < 300:
                     error = f"HTTP {status}"
