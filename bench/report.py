@@ -190,7 +190,7 @@ def markdown(results: dict[str, Any], rows: list[dict[str, Any]]) -> str:
                      + "; ".join(f"{k} {sec:,.0f} s" for k, sec in d["phases"].items()) + ".")
         lines.append("In the database (the demo data included): " + ", ".join(
             f"{k.replace('_', ' ')} {val:,}" for k, val in d["found"].items() if k != "database_bytes")
-            + f"; {d['found']['database_bytes'] / 1e9:.1f} GB. Admission requests by state: "
+            + f"; database {_size(d['found']['database_bytes'])}. Admission requests by state: "
             + ", ".join(f"{k} {n:,}" for k, n in d["admission_states"].items()) + ".")
         lines.append("")
     if others := results.get("others"):
@@ -204,6 +204,10 @@ def markdown(results: dict[str, Any], rows: list[dict[str, Any]]) -> str:
 def _tail(text: str, n: int = 45) -> list[str]:
     lines = [line for line in text.splitlines() if not line.startswith("  loaded ") and "sequenced " not in line[:12]]
     return lines[-n:]
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
 
 
 def _loads(values: list[float] | None) -> str:
@@ -230,10 +234,10 @@ def draw_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
     x = list(range(len(scales)))
     made = []
     subtitle = (f"granian {results['settings']['server_workers']} workers, wrk {results['settings']['connections']} "
-                f"connections, {results['machine']['cores']} shared cores; load average "
+                f"connections, {results['machine']['cores']} shared cores; 1-min load average after each scale "
                 + " / ".join(f"{d['load_average_after'][0]:.1f}" for d in data if d.get("load_average_after")))
 
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    fig, ax = plt.subplots(figsize=(8.5, 6), dpi=110, layout="constrained")
     series = [("bare GET /healthz (baseline)", "bare", "tab:gray", "--"),
               ("POST /api/v1/checks", "check", "tab:blue", "-"),
               ("GET a community's list", "list", "tab:orange", "-"),
@@ -242,15 +246,15 @@ def draw_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
         values = [d[key]["rps"] for d in data]
         ax.plot(x, values, marker="o", color=color, linestyle=style, label=name)
         for xi, val in zip(x, values, strict=True):
-            ax.annotate(f"{val:,.0f}", (xi, val), textcoords="offset points", xytext=(6, 4), fontsize=8, color=color)
+            ax.annotate(f"{val:,.0f}", (xi, val), textcoords="offset points", xytext=(0, 7), fontsize=8, color=color,
+                        ha="center")
     ax.set_xticks(x, labels)
     ax.set_xlim(-0.3, len(x) - 0.6)
     ax.set_ylabel("requests per second (more is better)")
     ax.set_ylim(bottom=0)
     ax.set_title("Throughput against data size\n" + subtitle, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     made.append(out_dir / "throughput.png")
     fig.savefig(made[-1])
     plt.close(fig)
@@ -263,8 +267,8 @@ def draw_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
             values = [d[key][q] for d in data]
             ax.plot(x, values, marker="o", color=color, linestyle=style, label=f"{q[:3]}")
             for xi, val in zip(x, values, strict=True):
-                ax.annotate(_fmt(val), (xi, val), textcoords="offset points", xytext=(7, -3), fontsize=8,
-                            color=color)
+                ax.annotate(_fmt(val), (xi, val), textcoords="offset points", xytext=(0, 7), fontsize=8,
+                            color=color, ha="center")
         for q, style in (("p50_ms", "-"), ("p99_ms", "--")):
             ax.plot(x, [d["bare"][q] for d in data], marker=".", color="tab:gray", linestyle=style,
                     label=f"bare /healthz {q[:3]} (baseline)")
@@ -289,9 +293,11 @@ def draw_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
     ax.bar([i - width / 2 for i in x], start, width, label="just started", color="tab:gray")
     ax.bar([i + width / 2 for i in x], after, width, label="after the load (every list asked for held)",
            color="tab:purple")
-    for i, val in enumerate(after):
+    for i, (before, val) in enumerate(zip(start, after, strict=True)):
         ax.annotate(f"{val:,.0f} MB", (i + width / 2, val), textcoords="offset points", xytext=(0, 3),
                     ha="center", fontsize=8)
+        ax.annotate(f"{before:,.0f} MB", (i - width / 2, before), textcoords="offset points", xytext=(0, 3),
+                    ha="center", fontsize=8, color="dimgray")
     ax.axhline(GIB_MB, color="tab:red", linewidth=0.8, linestyle=":")
     ax.annotate("issue 8 target at national: < 1 GiB per worker", (len(x) - 0.6, GIB_MB),
                 textcoords="offset points", xytext=(0, 4), fontsize=8, color="tab:red", ha="right")
