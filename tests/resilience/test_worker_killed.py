@@ -18,7 +18,7 @@ import httpx
 from tests.admission.conftest import submission
 from tests.resilience.conftest import audit_verifies, eventually
 
-PER_CLIENT = 12
+PER_CLIENT = 10
 CLIENTS = 4
 
 
@@ -57,7 +57,7 @@ async def test_a_worker_killed_mid_submission_loses_and_duplicates_nothing(start
     killed: list[int] = []
     load = [asyncio.create_task(client(n)) for n in range(CLIENTS)]
     try:
-        for after in (8, 24):
+        for after in (6, 20):
             await eventually(lambda after=after: asyncio.sleep(0, len(acknowledged) >= after), within=30, every=0.01)
             victim = server.workers_now()[0]
             os.kill(victim, signal.SIGKILL)
