@@ -21,7 +21,7 @@ from tests.admission.test_delivery import Receiver, register
 from tests.resilience.conftest import eventually
 
 BASE = "/api/v1/admission-requests"
-HANG_TIMEOUT_S = 3.0  # the worker's limit on one callback, shortened from 10 s for the test
+HANG_TIMEOUT_S = 4.0  # the worker's limit on one callback, shortened from 10 s for the test
 
 
 class Hanging:
