@@ -118,6 +118,9 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         while True:
+            # cleared before looking, not after: a wake-up that arrives while the loop claims or asks what is
+            # due next (a new row committed meanwhile) must not be wiped out, or the row waits for the timer
+            self._wake.clear()
             try:
                 room = self._batch - len(self._in_flight)
                 if room <= 0:
@@ -129,7 +132,7 @@ class DeliveryWorker:
             except CONNECTION_ERRORS as exc:
                 log.warning("delivery worker: %s", exc)
                 wait = 5.0
-            self._wake.clear()
+                self._wake.clear()  # after an error, back off for the whole wait
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
