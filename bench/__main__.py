@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import importlib.metadata
 import json
@@ -249,18 +250,39 @@ def measure_scale(data: dict[str, Any], args: argparse.Namespace) -> dict[str, A
 
 
 def run_tool(name: str, cmd: list[str], env: dict[str, str] | None = None, timeout: int = 3600) -> dict[str, Any]:
+    """Run another benchmark as it is, its output to a file (not a pipe: a server it leaves behind must not
+    hold make bench up), then end whatever is left of its session."""
     log(f"{name}: {' '.join(cmd)}")
     started = time.perf_counter()
-    try:
-        p = subprocess.run([sys.executable, "-m", *cmd], capture_output=True, text=True, cwd=PROJECT_ROOT,
-                           env={**os.environ, **(env or {})}, timeout=timeout, check=False)
-        output, code = p.stdout + ("\n" + p.stderr[-3000:] if p.returncode not in (0, 2) else ""), p.returncode
-    except subprocess.TimeoutExpired as exc:
-        output, code = f"timed out after {timeout} s\n{exc.stdout or ''}", -1
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as stdout, tempfile.TemporaryFile("w+",
+                                                                                          encoding="utf-8") as stderr:
+        p = subprocess.Popen([sys.executable, "-m", *cmd], stdout=stdout, stderr=stderr, cwd=PROJECT_ROOT,
+                             env={**os.environ, **(env or {})}, start_new_session=True)
+        try:
+            code = p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            code = -1
+        leftovers = _session_pids(p.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        stdout.seek(0)
+        stderr.seek(0)
+        output = stdout.read()
+        if code not in (0, 2):
+            output += "\n" + stderr.read()[-3000:]
     seconds = round(time.perf_counter() - started, 1)
-    log(f"  {name}: exit {code} in {seconds} s")
+    note = f", {len(leftovers)} process(es) it left running ended" if leftovers else ""
+    log(f"  {name}: exit {code} in {seconds} s{note}")
     return {"command": "python -m " + " ".join(cmd), "exit_code": code, "seconds": seconds,
-            "output": output.strip()}
+            "output": output.strip() + (f"\n(make bench: {len(leftovers)} process(es) of this benchmark were "
+                                        "still running after it exited, and were ended)" if leftovers else "")}
+
+
+def _session_pids(sid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=,sid=", "-A"], capture_output=True, text=True, check=True).stdout
+    return [int(pid) for pid, s in (line.split() for line in out.splitlines() if line.strip())
+            if int(s) == sid and int(pid) != sid]
 
 
 def other_benchmarks(datasets: dict[str, dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:

@@ -43,19 +43,19 @@ def scale_rows(scale: str, m: dict[str, Any]) -> list[dict[str, Any]]:
     if "check" not in m:
         return []
     bare = _mean(m["bare"]["rps"], m["bare_again"]["rps"])
+    bare_p99 = _mean(m["bare"]["p99_ms"], m["bare_again"]["p99_ms"])
     insert = _mean(m["insert"]["rps"], m["insert_again"]["rps"])
     check, lst, submit, mix = m["check"], m["list"], m["submit"], m["mixed"]
     rss = max(m["rss_mb"]) if m.get("rss_mb") else None
     out = [
         row("checks, req/s", check["rps"], bare, check["rps"] / bare, "≥ 0.5 of bare (issue 3)",
             check["rps"] / bare >= 0.5, scale, "req/s", "GET /healthz"),
-        row("checks, p99 at 64 connections", check["p99_ms"], m["bare"]["p99_ms"],
-            check["p99_ms"] / m["bare"]["p99_ms"], "< 15 ms (issue 3)", check["p99_ms"] < 15, scale, "ms",
-            "GET /healthz p99"),
+        row("checks, p99 at 64 connections", check["p99_ms"], bare_p99, check["p99_ms"] / bare_p99,
+            "< 15 ms (issue 3)", check["p99_ms"] < 15, scale, "ms", "GET /healthz p99"),
         row("public list reads, req/s", lst["rps"], bare, lst["rps"] / bare, "none stated", None, scale, "req/s",
             "GET /healthz"),
-        row("public list reads, p99 at 64 connections", lst["p99_ms"], m["bare"]["p99_ms"],
-            lst["p99_ms"] / m["bare"]["p99_ms"], "none stated (past-date p95 < 20 ms: see registry bench)", None,
+        row("public list reads, p99 at 64 connections", lst["p99_ms"], bare_p99, lst["p99_ms"] / bare_p99,
+            "none stated (past-date p95 < 20 ms: see registry bench)", None,
             scale, "ms", "GET /healthz p99"),
         row("admission submissions, req/s", submit["rps"], insert, submit["rps"] / insert,
             "≥ 1/3 of plain INSERT (issue 4)", submit["rps"] / insert >= 1 / 3, scale, "req/s", "plain INSERT"),
@@ -154,7 +154,8 @@ def markdown(results: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
         f"- Server: granian, {st['server_workers']} workers, PostgreSQL on the same machine; wrk "
         f"{st['wrk_threads']} threads over loopback, {st['seconds']} s per figure, {st['connections']} connections "
-        f"(submissions and INSERT: {st['write_connections']}).", "",
+        f"(submissions and INSERT: {st['write_connections']}). A baseline measured twice (before and after) "
+        "counts as the mean of both runs.", "",
         "## Each figure, its baseline from the same run, and the target", "",
         "| scale | figure | measured | baseline | ratio | target | |", "|---|---|---|---|---|---|---|",
     ]
