@@ -93,13 +93,17 @@ async def test_bad_query_input_is_a_problem_naming_the_parameter(client, root_au
 
 
 async def test_each_filter_is_served_by_an_index_in_keyset_order(db):
-    await db.execute("set enable_seqscan = off")  # a tiny table: ask what the planner could use
+    # fresh statistics, so the plan does not depend on whether autovacuum has analysed the table yet
+    await db.execute("analyze audit_event")
+    # a tiny table: ask what the planner could use to read a page in keyset order without sorting
+    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+        await db.execute(f"set {setting} = off")
     shapes = {
         "audit_event_action_t": "action = 'x'",
         "audit_event_actor_t": "actor_type = 'client' and actor_id = '1'",
         "audit_event_role_t": "role = 'x'",
         "audit_event_subject_t": "subject_type = 'x' and subject_id = 'y'",
-        "audit_event_outcome_t": "outcome = 'ok'",
+        "audit_event_outcome_t": "outcome = 'failed'",  # a selective value ('ok' is nearly every row)
         "audit_event_county_t": "split_part(jurisdiction_path, '/', 5) = '430121'",
         "audit_event_street_t": "split_part(jurisdiction_path, '/', 6) = '430121001'",
         "audit_event_code_t": "jurisdiction_code = '430121001001'",
