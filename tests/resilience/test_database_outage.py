@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import msgspec
@@ -57,8 +60,10 @@ async def prepare(url: str) -> str:
     return next(token for name, token, _, _ in creds.tokens if name == "civil-affairs")
 
 
-async def test_postgresql_stopped_and_restarted_under_load(tmp_path, start_instances):
-    pgdata = tmp_path / "own-pg"
+async def test_postgresql_stopped_and_restarted_under_load(start_instances):
+    # a folder of our own, not pytest's tmp_path, which a concurrent pytest run may prune from under the server
+    folder = Path(tempfile.mkdtemp(prefix="mr-outage-pg-"))
+    pgdata = folder / "own-pg"
     url = await asyncio.to_thread(start_embedded, pgdata)
     try:
         token = await prepare(url)
@@ -181,3 +186,4 @@ async def test_postgresql_stopped_and_restarted_under_load(tmp_path, start_insta
         audit_verifies({**server.env, "DATABASE_URL": url})
     finally:
         await asyncio.to_thread(stop_embedded, pgdata)
+        shutil.rmtree(folder, ignore_errors=True)
