@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
@@ -16,7 +19,9 @@ from tests.conftest import make_settings
 
 
 async def test_database_outage_answers_503_and_recovers_without_restart(tmp_path):
-    pgdata = tmp_path / "own-pg"
+    # a folder of our own, not pytest's tmp_path, which a concurrent pytest run may prune from under the server
+    folder = Path(tempfile.mkdtemp(prefix="mr-outage-pg-"))
+    pgdata = folder / "own-pg"
     url = start_embedded(pgdata)
     conn = await connect(url)
     await migrate(conn, PROJECT_ROOT / "migrations")
@@ -47,3 +52,4 @@ async def test_database_outage_answers_503_and_recovers_without_restart(tmp_path
             assert (await client.get("/readyz")).status_code == 200
     finally:
         await asyncio.to_thread(stop_embedded, pgdata)
+        shutil.rmtree(folder, ignore_errors=True)
