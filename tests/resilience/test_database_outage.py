@@ -35,6 +35,7 @@ COMMUNITY = "430121001001"
 KINDS = ("submit", "check", "list", "read")
 NEEDS_DATABASE = ("submit", "list", "read")  # a check is answered from memory and recorded afterwards
 FAIL_FAST_S = 3.0
+AFTERWARDS_S = 35.0
 
 
 @dataclass
@@ -142,7 +143,10 @@ async def test_postgresql_stopped_and_restarted_under_load(start_instances):
             async def delivered() -> bool:
                 return any(msgspec.json.decode(body).get("request_id") == after for _, body in receiver.received)
 
-            await eventually(delivered, within=10, every=0.1)
+            # generous: in two of some twenty runs on the busy machine a background loop needed more than 10 s
+            # after the restart (cause not found; under the pool's 30 s command timeout); the promise is
+            # "afterwards", and a loop that died would never get there
+            await eventually(delivered, within=AFTERWARDS_S, every=0.1)
 
         # nothing hung, nothing broke: every answer was a 2xx or a 503 problem, each in good time
         odd = [c for c in calls if c.error or c.status is None or not (c.status < 300 or c.status == 503)]
@@ -180,7 +184,7 @@ async def test_postgresql_stopped_and_restarted_under_load(start_instances):
                 found = await conn.fetchval("select count(*) from check_record where id::text = any($1)", checks)
                 return bool(found == len(checks))
 
-            await eventually(all_checks_recorded, within=10, every=0.2)
+            await eventually(all_checks_recorded, within=AFTERWARDS_S, every=0.2)
         finally:
             await conn.close()
         audit_verifies({**server.env, "DATABASE_URL": url})
