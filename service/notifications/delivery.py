@@ -111,10 +111,15 @@ class DeliveryWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-        for task in list(self._in_flight):
+        in_flight = list(self._in_flight)
+        for task in in_flight:
             task.cancel()
-        await asyncio.gather(*self._in_flight, return_exceptions=True)
-        await self._http.aclose()
+        if in_flight:
+            # bounded: shutdown must not hang on a delivery that does not end when cancelled (a callback or
+            # the database not answering); such a row stays leased and is delivered again after the lease
+            await asyncio.wait(in_flight, timeout=5)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._http.aclose(), timeout=5)
 
     async def _run(self) -> None:
         while True:
