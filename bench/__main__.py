@@ -43,6 +43,7 @@ import httpx
 
 from bench import generate, report
 from bench.registry.generate import server_url
+from bench.registry.run import wait_ready
 from service.core.settings import PROJECT_ROOT
 
 HERE = Path(__file__).resolve().parent
@@ -188,18 +189,6 @@ def serve(data: dict[str, Any], port: int, workers: int, data_dir: str) -> subpr
         env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
 
 
-def wait_ready(base: str, timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("the server did not become ready")
-
-
 def measure_scale(data: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -208,7 +197,7 @@ def measure_scale(data: dict[str, Any], args: argparse.Namespace) -> dict[str, A
     server = serve(data, port, args.workers, data_dir)
     out: dict[str, Any] = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     try:
-        wait_ready(base)
+        wait_ready(base, timeout_s=180)
         with tempfile.TemporaryDirectory() as tmp:
             requests_file = Path(tmp) / "requests.tsv"
             request_file(data, requests_file, random.Random(7))

@@ -30,9 +30,8 @@ import urllib.request
 from pathlib import Path
 
 from bench.admission_app import PLAIN_TABLE
-from service.core.db import connect
+from service.core.db import connect, recreate_database
 from service.core.embedded import start_embedded, stop_embedded
-from service.core.migrate import migrate
 from service.core.settings import PROJECT_ROOT
 
 DB = "mr_bench_admission"
@@ -52,29 +51,16 @@ end
 """
 
 
-def _with_db(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    return re.sub(r"/[^/]*$", f"/{name}", base) + (f"?{query}" if query else "")
-
-
 async def prepare(server_url: str) -> tuple[str, str]:
-    from service.demo.loader import load
+    from service.demo.loader import migrate_and_load
 
-    admin = await connect(server_url)
-    try:
-        await admin.execute(f'drop database if exists "{DB}" with (force)')
-        await admin.execute(f'create database "{DB}"')
-    finally:
-        await admin.close()
-    url = _with_db(server_url, DB)
+    url = await recreate_database(server_url, DB)
+    creds = await migrate_and_load(url, pepper=PEPPER.encode())
     conn = await connect(url)
     try:
-        await migrate(conn, PROJECT_ROOT / "migrations")
-        creds = await load(conn, pepper=PEPPER.encode())
         await conn.execute(PLAIN_TABLE)
     finally:
         await conn.close()
-    assert creds is not None
     token = next(t for name, t, _, _ in creds.tokens if name == "civil-affairs")
     return url, token
 

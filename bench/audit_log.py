@@ -26,7 +26,7 @@ import asyncpg
 
 from service.audit import keys, service
 from service.audit.sequencer import AUDIT, BATCH, Sequencer
-from service.core.db import connect, create_pool
+from service.core.db import connect, create_pool, database_url
 from service.core.embedded import start_embedded
 from service.core.migrate import MigrationError, migrate
 from service.core.settings import PROJECT_ROOT, load_settings
@@ -235,8 +235,7 @@ async def main() -> None:
     if not exists or not args.reuse:
         await admin.execute(f'create database "{db}"')
     await admin.close()
-    base, _, query = server.partition("?")
-    url = base.rsplit("/", 1)[0] + "/" + db + (f"?{query}" if query else "")
+    url = database_url(server, db)
     conn = await connect(url)
     try:
         await migrate(conn, PROJECT_ROOT / "migrations")

@@ -28,7 +28,6 @@ import datetime
 import json
 import os
 import random
-import re
 import shutil
 import signal
 import statistics
@@ -42,9 +41,8 @@ from typing import Any
 
 import httpx
 
-from service.core.db import connect
+from service.core.db import recreate_database
 from service.core.embedded import start_embedded, stop_embedded
-from service.core.migrate import migrate
 from service.core.settings import PROJECT_ROOT
 
 DB = "mr_soak"
@@ -55,30 +53,11 @@ COMMUNITIES = [f"430121{s:03d}{c:03d}" for s in range(1, 5) for c in range(1, 4)
 CODES = ["430121-A-001", "430121-A-002", "T-D-001", "T-A-001", "P-001", "P-005", "C-X-04"]
 
 
-def _with_db(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    return re.sub(r"/[^/]*$", f"/{name}", base) + (f"?{query}" if query else "")
-
-
 async def prepare(server_url: str, *, fresh_database: bool) -> tuple[str, dict[str, str]]:
-    from service.demo.loader import load
+    from service.demo.loader import migrate_and_load
 
-    url = server_url
-    if not fresh_database:
-        admin = await connect(server_url)
-        try:
-            await admin.execute(f'drop database if exists "{DB}" with (force)')
-            await admin.execute(f'create database "{DB}"')
-        finally:
-            await admin.close()
-        url = _with_db(server_url, DB)
-    conn = await connect(url)
-    try:
-        await migrate(conn, PROJECT_ROOT / "migrations")
-        creds = await load(conn, pepper=PEPPER.encode())
-    finally:
-        await conn.close()
-    assert creds is not None
+    url = server_url if fresh_database else await recreate_database(server_url, DB)
+    creds = await migrate_and_load(url, pepper=PEPPER.encode())
     return url, {name: token for name, token, _, _ in creds.tokens}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -23,23 +22,14 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from service.core.db import connect
+from service.core.db import connect, database_url, recreate_database
 from service.core.embedded import start_embedded, stop_embedded
-from service.core.migrate import migrate
-from service.core.settings import PROJECT_ROOT, Settings, load_settings
+from service.core.settings import Settings, load_settings
 
 TEMPLATE = "mr_test_template"
 PEPPER = "test-pepper-0123456789"
 SECRET = "test-secret-0123456789abcdef"
 _counter = itertools.count()
-
-
-def _with_db(url: str, name: str) -> str:
-    """The same server URL pointing at another database."""
-    if "?" in url:
-        base, query = url.split("?", 1)
-        return re.sub(r"/[^/]*$", f"/{name}", base) + "?" + query
-    return re.sub(r"/[^/]*$", f"/{name}", url)
 
 
 def db_name(url: str) -> str:
@@ -87,22 +77,11 @@ class Demo(msgspec.Struct):
 
 @pytest.fixture(scope="session")
 def template(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    from service.demo.loader import load
+    from service.demo.loader import migrate_and_load
 
     async def build() -> Demo:
-        admin = await connect(server_url)
-        try:
-            await admin.execute(f'drop database if exists "{TEMPLATE}" with (force)')
-            await admin.execute(f'create database "{TEMPLATE}"')
-        finally:
-            await admin.close()
-        conn = await connect(_with_db(server_url, TEMPLATE))
-        try:
-            await migrate(conn, PROJECT_ROOT / "migrations")
-            creds = await load(conn, pepper=PEPPER.encode())
-        finally:
-            await conn.close()
-        assert creds is not None
+        url = await recreate_database(server_url, TEMPLATE)
+        creds = await migrate_and_load(url, pepper=PEPPER.encode())
         return Demo(users={u: p for u, p, _, _ in creds.users}, tokens={c: t for c, t, _, _ in creds.tokens})
 
     return asyncio.run(build())
@@ -118,7 +97,7 @@ async def fresh_database(server_url: str, template_name: str | None = TEMPLATE) 
         await admin.execute(f'create database "{name}" {source}')
     finally:
         await admin.close()
-    return _with_db(server_url, name)
+    return database_url(server_url, name)
 
 
 @pytest.fixture

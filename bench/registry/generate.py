@@ -26,7 +26,7 @@ import asyncpg
 import msgspec
 
 from service.core.audit import SYSTEM
-from service.core.db import connect
+from service.core.db import connect, recreate_database
 from service.core.embedded import start_embedded
 from service.core.migrate import migrate
 from service.core.settings import PROJECT_ROOT
@@ -44,11 +44,6 @@ PROVINCE_CODES = [c for c in range(11, 66) if c not in (43,) and c % 10 != 0][:3
 BENCH_PEPPER = "bench-pepper-0123456789"
 LISTS = [("task", "duty"), ("task", "assisting"), ("task", "assisting"), ("report", "report_form"),
          ("digital", "work_group")]
-
-
-def _with_db(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    return base.rsplit("/", 1)[0] + "/" + name + ("?" + query if query else "")
 
 
 def jurisdictions(scale: str) -> tuple[list[tuple[str, str, str, str, int | None, str, str | None]], list[str],
@@ -129,11 +124,7 @@ async def generate(server_url: str, scale: str) -> dict[str, object]:
     from service.identity.schemas import ClientCreate, RoleGrant, TokenCreate
 
     name = f"mr_bench_{scale}"
-    admin = await connect(server_url)
-    await admin.execute(f'drop database if exists "{name}" with (force)')
-    await admin.execute(f'create database "{name}"')
-    await admin.close()
-    url = _with_db(server_url, name)
+    url = await recreate_database(server_url, name)
     started = time.perf_counter()
     conn = await connect(url)
     await migrate(conn, PROJECT_ROOT / "migrations")

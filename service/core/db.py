@@ -34,6 +34,23 @@ async def connect(url: str) -> asyncpg.Connection:
     return conn
 
 
+def database_url(url: str, name: str) -> str:
+    """The same server's URL pointing at database `name` (a `?host=` socket query is kept)."""
+    base, _, query = url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + name + ("?" + query if query else "")
+
+
+async def recreate_database(server_url: str, name: str) -> str:
+    """Drop database `name` (forcing its connections off) and create it empty again; its URL."""
+    admin = await connect(server_url)
+    try:
+        await admin.execute(f'drop database if exists "{name}" with (force)')
+        await admin.execute(f'create database "{name}"')
+    finally:
+        await admin.close()
+    return database_url(server_url, name)
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10, application_name: str = "matter-registry",
                       connect_timeout: float = 60) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(

@@ -10,6 +10,9 @@ import msgspec
 
 from service.admission.demo import load_admission
 from service.core.audit import SYSTEM
+from service.core.db import connect
+from service.core.migrate import migrate
+from service.core.settings import PROJECT_ROOT
 from service.demo import data
 from service.identity import service as identity
 from service.identity.schemas import ClientCreate, RoleGrant, TokenCreate, UserCreate
@@ -62,6 +65,19 @@ async def load(conn: asyncpg.Connection, *, pepper: bytes) -> Credentials | None
             creds.tokens.append((name, issued.token, role, where))
         for loader in AREA_LOADERS:
             await loader(conn)
+    return creds
+
+
+async def migrate_and_load(url: str, *, pepper: bytes) -> Credentials:
+    """A new database made ready to use: migrated, with the demo data loaded (benchmarks and tests)."""
+    conn = await connect(url)
+    try:
+        await migrate(conn, PROJECT_ROOT / "migrations")
+        creds = await load(conn, pepper=pepper)
+    finally:
+        await conn.close()
+    if creds is None:
+        raise RuntimeError("the demo data was already loaded in this database")
     return creds
 
 

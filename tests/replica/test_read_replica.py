@@ -22,10 +22,8 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.core.db import connect
-from service.core.migrate import migrate
 from service.core.replica import LSN_COOKIE, RETRY_AFTER_S, parse_lsn
-from service.core.settings import PROJECT_ROOT
-from service.demo.loader import load
+from service.demo.loader import migrate_and_load
 from service.registry.service import today
 from tests.conftest import PEPPER, make_settings
 from tests.replica.cluster import Cluster, free_port, replication_lag
@@ -53,13 +51,7 @@ def replicated() -> Iterator[Replicated]:
         admin = await connect(cluster.primary.url())
         await admin.execute("create database registry")
         await admin.close()
-        conn = await connect(cluster.primary.url("registry"))
-        try:
-            await migrate(conn, PROJECT_ROOT / "migrations")
-            creds = await load(conn, pepper=PEPPER.encode())
-        finally:
-            await conn.close()
-        assert creds is not None
+        creds = await migrate_and_load(cluster.primary.url("registry"), pepper=PEPPER.encode())
         await asyncio.to_thread(cluster.start_replica)
         return Replicated(cluster=cluster, primary_url=cluster.primary.url("registry"),
                           replica_url=cluster.replica.url("registry"),

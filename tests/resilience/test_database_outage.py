@@ -23,9 +23,7 @@ import msgspec
 
 from service.core.db import connect
 from service.core.embedded import start_embedded, stop_embedded
-from service.core.migrate import migrate
-from service.core.settings import PROJECT_ROOT
-from service.demo.loader import load
+from service.demo.loader import migrate_and_load
 from tests.admission.conftest import submission
 from tests.admission.test_delivery import Receiver
 from tests.conftest import PEPPER
@@ -51,13 +49,7 @@ class Call:
 
 async def prepare(url: str) -> str:
     """Schema and demo data on the test's own server; the department's token."""
-    conn = await connect(url)
-    try:
-        await migrate(conn, PROJECT_ROOT / "migrations")
-        creds = await load(conn, pepper=PEPPER.encode())
-    finally:
-        await conn.close()
-    assert creds is not None
+    creds = await migrate_and_load(url, pepper=PEPPER.encode())
     return next(token for name, token, _, _ in creds.tokens if name == "civil-affairs")
 
 
