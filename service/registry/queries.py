@@ -42,9 +42,11 @@ order by similarity desc limit 1
 """
 
 SIMILAR = """
-select scope, code, title, list, kind,
-       greatest(similarity(title, $2), similarity(content, $3) * 0.8)::float8 as similarity
-from registry_item
+with asked as (select trigram_hashes($2) as title, trigram_hashes($3) as content)
+select scope, code, registry_item.title, list, kind,
+       greatest(trigram_similarity(title_trigrams, asked.title),
+                trigram_similarity(content_trigrams, asked.content) * 0.8) as similarity
+from registry_item, asked
 where scope = any($1::text[]) and status <> 'retired'
 order by similarity desc, code
 limit $4
