@@ -13,9 +13,10 @@ create function trigram_hashes(t text) returns int[]
     language sql immutable strict parallel safe
     return array(select distinct hashtext(g) from unnest(show_trgm(t)) g order by 1);
 
--- pg_trgm's similarity() of two texts given their trigram_hashes.
+-- pg_trgm's similarity() of two texts given their trigram_hashes. Not strict, so that the planner
+-- inlines it into the query (a strict function whose body is not strict is called row by row).
 create function trigram_similarity(a int[], b int[]) returns float8
-    language sql immutable strict parallel safe
+    language sql immutable parallel safe
     return case when cardinality(a) + cardinality(b) = 0 then 0
                 else cardinality(a & b)::float8 / (cardinality(a) + cardinality(b) - cardinality(a & b)) end;
 

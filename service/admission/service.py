@@ -36,6 +36,7 @@ from service.admission.schemas import (
 from service.admission.screening import screen
 from service.core import audit
 from service.core.audit import Actor
+from service.core.db import write_together
 from service.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from service.core.tree import JurisdictionTree
 from service.notifications import outbox
@@ -158,21 +159,24 @@ async def _record(conn: asyncpg.Connection, *, actor: Actor, row: asyncpg.Record
     to_status = row["status"]
     if not transition_written:
         await conn.execute(queries.INSERT_TRANSITION, row["id"], from_status, to_status, _who(actor), reason)
-    await audit.record(conn, actor=actor, action=f"admission.{VERB[to_status]}", subject_type="admission_request",
-                       subject_id=str(row["id"]), jurisdiction=row["county_code"],
-                       change={"from": from_status, "to": to_status, "reason": reason, **(change or {})})
+    event = audit.statement(actor=actor, action=f"admission.{VERB[to_status]}", subject_type="admission_request",
+                            subject_id=str(row["id"]), jurisdiction=row["county_code"],
+                            change={"from": from_status, "to": to_status, "reason": reason, **(change or {})})
+    delivery = None
     if row["client_id"] is not None and to_status != "draft":
-        await outbox.enqueue(conn, client_id=row["client_id"], topic="admission_request.status",
-                             subject_type="admission_request", subject_id=str(row["id"]), payload={
-                                 "event": "admission_request.status_changed", "request_id": row["id"],
-                                 "group_id": row["group_id"], "revision": row["revision"],
-                                 "county_code": row["county_code"], "title": row["title"],
-                                 "from": from_status, "status": to_status, "reason": reason,
-                                 "verdict": row["verdict"],
-                                 "decision_due": row["decision_due"].isoformat() if row["decision_due"] else None,
-                                 "item_code": row["item_code"] if to_status == "approved" else None,
-                                 "at": row["updated_at"].isoformat(),
-                             })
+        delivery = outbox.statement(client_id=row["client_id"], topic="admission_request.status",
+                                    subject_type="admission_request", subject_id=str(row["id"]), payload={
+                                        "event": "admission_request.status_changed", "request_id": row["id"],
+                                        "group_id": row["group_id"], "revision": row["revision"],
+                                        "county_code": row["county_code"], "title": row["title"],
+                                        "from": from_status, "status": to_status, "reason": reason,
+                                        "verdict": row["verdict"],
+                                        "decision_due": row["decision_due"].isoformat() if row["decision_due"] else None,
+                                        "item_code": row["item_code"] if to_status == "approved" else None,
+                                        "at": row["updated_at"].isoformat(),
+                                    })
+    # the audit event and the department's notification: one round trip, in the decision's transaction
+    await write_together(conn, event, delivery)
 
 
 async def _route(conn: asyncpg.Connection, targets: list[str],

@@ -40,7 +40,15 @@ class Calendar(msgspec.Struct, frozen=True):
         """Working days after `start` up to and including `end` (negative when end < start)."""
         if end < start:
             return -self.working_days_between(end, start)
-        return sum(1 for i in range(1, (end - start).days + 1) if self.is_working_day(start + timedelta(days=i)))
+        # Monday to Friday by whole weeks and the days left over, then the calendar's exceptions in
+        # the range: a holiday on a weekday takes one off, a make-up workday on a weekend adds one
+        weeks, rest = divmod((end - start).days, 7)
+        first = start.weekday()
+        count = weeks * 5 + sum(1 for i in range(1, rest + 1) if (first + i) % 7 < 5)
+        count -= sum(1 for day in self.holidays if start < day <= end and day.weekday() < 5
+                     and day not in self.workdays)
+        count += sum(1 for day in self.workdays if start < day <= end and day.weekday() >= 5)
+        return count
 
 
 def build(rows: Iterable[tuple[date, str]]) -> Calendar:

@@ -71,6 +71,30 @@ def digest(change: Any) -> str:
     return hashlib.sha256(msgspec.json.encode(msgspec.to_builtins(change), order="sorted")).hexdigest()
 
 
+def statement(
+    *,
+    actor: Actor,
+    action: str,
+    subject_type: str,
+    subject_id: str | None = None,
+    jurisdiction: str | None = None,
+    outcome: str = "ok",
+    status_code: int | None = None,
+    change: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> tuple[str, tuple[Any, ...]]:
+    """The INSERT of one audit event and its arguments (for `record`, or `db.write_together`)."""
+    change_builtins = _scrub(msgspec.to_builtins(change)) if change is not None else None
+    body = _scrub(detail or {})
+    if change_builtins is not None:
+        body = {**body, "change": change_builtins}
+    return _INSERT, (
+        actor.actor_type, actor.actor_id, actor.actor_name, actor.role, actor.request_id,
+        actor.client_addr, action, subject_type, subject_id, jurisdiction, outcome, status_code,
+        digest(change_builtins) if change_builtins is not None else None, body,
+    )
+
+
 async def record(
     conn: asyncpg.Connection | asyncpg.Pool,
     *,
@@ -84,15 +108,10 @@ async def record(
     change: Any = None,
     detail: dict[str, Any] | None = None,
 ) -> int:
-    change_builtins = _scrub(msgspec.to_builtins(change)) if change is not None else None
-    body = _scrub(detail or {})
-    if change_builtins is not None:
-        body = {**body, "change": change_builtins}
-    event_id: int = await conn.fetchval(
-        _INSERT, actor.actor_type, actor.actor_id, actor.actor_name, actor.role, actor.request_id,
-        actor.client_addr, action, subject_type, subject_id, jurisdiction, outcome, status_code,
-        digest(change_builtins) if change_builtins is not None else None, body,
-    )
+    sql, args = statement(actor=actor, action=action, subject_type=subject_type, subject_id=subject_id,
+                          jurisdiction=jurisdiction, outcome=outcome, status_code=status_code, change=change,
+                          detail=detail)
+    event_id: int = await conn.fetchval(sql, *args)
     return event_id
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator
+import re
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import asyncpg
@@ -32,6 +33,31 @@ async def connect(url: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(url, timeout=10, server_settings={"timezone": "UTC"})
     await _init_connection(conn)
     return conn
+
+
+Statement = tuple[str, Sequence[Any]]
+_PARAM = re.compile(r"\$(\d+)")
+
+
+async def write_together(conn: asyncpg.Connection, *statements: Statement | None) -> list[Any]:
+    """Run several `insert ... returning id` statements as one (data-modifying CTEs): one round trip
+    instead of one each, in the caller's transaction. Returns each statement's id (None: no row, or
+    no statement). Parameters are renumbered, so each statement keeps its own $1, $2, ..."""
+    parts, args = [], []
+    for n, statement in enumerate(statements):
+        if statement is None:
+            continue
+        sql, values = statement
+        offset = len(args)
+        parts.append(f"s{n} as ({_PARAM.sub(lambda m: f'${int(m.group(1)) + offset}', sql.strip())})")
+        args.extend(values)
+    if not parts:
+        return [None] * len(statements)
+    picks = ", ".join(f"(select id from s{n} limit 1)" if statement is not None else "null"
+                      for n, statement in enumerate(statements))
+    row = await conn.fetchrow(f"with {', '.join(parts)} select {picks}", *args)
+    assert row is not None
+    return list(row)
 
 
 def database_url(url: str, name: str) -> str:

@@ -17,10 +17,18 @@ returning id
 """
 
 
+def statement(*, client_id: int, topic: str, subject_type: str, subject_id: str,
+              payload: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """The INSERT of one delivery and its arguments (for `enqueue`, or `db.write_together`)."""
+    return _ENQUEUE, (client_id, topic, subject_type, subject_id, payload)
+
+
 async def enqueue(
     conn: asyncpg.Connection, *, client_id: int, topic: str, subject_type: str, subject_id: str,
     payload: dict[str, Any],
 ) -> int | None:
     """Queue a delivery to the client's callback URL; None when the client registered none."""
-    outbox_id: int | None = await conn.fetchval(_ENQUEUE, client_id, topic, subject_type, subject_id, payload)
+    sql, args = statement(client_id=client_id, topic=topic, subject_type=subject_type, subject_id=subject_id,
+                          payload=payload)
+    outbox_id: int | None = await conn.fetchval(sql, *args)
     return outbox_id

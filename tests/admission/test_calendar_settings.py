@@ -64,3 +64,24 @@ async def test_county_settings_change_the_reviewing_body_and_notice_period(clien
     assert r.status_code == 403
     r = await client.get("/api/v1/counties/430121/settings", headers=as_client("county-reviewer-api"))
     assert r.json()["settings"]["reviewing_body"] == "县社区工作事项准入联席会议"
+
+
+def test_working_days_between_counts_as_a_day_by_day_walk_would():
+    """The counting by weeks agrees with walking the days, weekends, holidays and make-up workdays included."""
+    import random
+
+    rng = random.Random(2026)
+    base = datetime.date(2026, 1, 1)
+    for _ in range(300):
+        days = [base + datetime.timedelta(days=rng.randrange(400)) for _ in range(rng.randrange(0, 25))]
+        holidays = frozenset(days[: len(days) // 2])
+        calendar = workdays.Calendar(holidays=holidays, workdays=frozenset(days[len(days) // 2:]) - holidays)
+        start = base + datetime.timedelta(days=rng.randrange(400))
+        end = start + datetime.timedelta(days=rng.randrange(-60, 200))
+        walked = sum(1 for i in range(1, (end - start).days + 1)
+                     if calendar.is_working_day(start + datetime.timedelta(days=i)))
+        if end < start:
+            walked = -sum(1 for i in range(1, (start - end).days + 1)
+                          if calendar.is_working_day(end + datetime.timedelta(days=i)))
+        assert calendar.working_days_between(start, end) == walked, (start, end)
+        assert calendar.working_days_between(start, calendar.add_working_days(start, 30)) == 30
