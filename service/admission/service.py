@@ -164,14 +164,14 @@ async def _record(conn: asyncpg.Connection, *, actor: Actor, row: asyncpg.Record
                             change={"from": from_status, "to": to_status, "reason": reason, **(change or {})})
     delivery = None
     if row["client_id"] is not None and to_status != "draft":
+        due = row["decision_due"]
         delivery = outbox.statement(client_id=row["client_id"], topic="admission_request.status",
                                     subject_type="admission_request", subject_id=str(row["id"]), payload={
                                         "event": "admission_request.status_changed", "request_id": row["id"],
                                         "group_id": row["group_id"], "revision": row["revision"],
                                         "county_code": row["county_code"], "title": row["title"],
                                         "from": from_status, "status": to_status, "reason": reason,
-                                        "verdict": row["verdict"],
-                                        "decision_due": row["decision_due"].isoformat() if row["decision_due"] else None,
+                                        "verdict": row["verdict"], "decision_due": due.isoformat() if due else None,
                                         "item_code": row["item_code"] if to_status == "approved" else None,
                                         "at": row["updated_at"].isoformat(),
                                     })

@@ -49,7 +49,8 @@ async def write_together(conn: asyncpg.Connection, *statements: Statement | None
             continue
         sql, values = statement
         offset = len(args)
-        parts.append(f"s{n} as ({_PARAM.sub(lambda m: f'${int(m.group(1)) + offset}', sql.strip())})")
+        renumbered = _PARAM.sub(lambda m, shift=offset: f"${int(m.group(1)) + shift}", sql.strip())
+        parts.append(f"s{n} as ({renumbered})")
         args.extend(values)
     if not parts:
         return [None] * len(statements)
