@@ -23,3 +23,8 @@ create function trigram_similarity(a int[], b int[]) returns float8
 alter table registry_item
     add column title_trigrams int[] generated always as (trigram_hashes(title)) stored,
     add column content_trigrams int[] generated always as (trigram_hashes(content)) stored;
+
+-- The duplicate search reads a county's ~360 items from this index alone (an index-only scan: a few
+-- dozen pages, not the wide rows with their JSON), which halves its cost at national scale.
+create index registry_item_trigrams on registry_item (scope)
+    include (status, code, title, list, kind, title_trigrams, content_trigrams);

@@ -1,7 +1,8 @@
-"""What screening needs of a county (rules, settings, calendar), kept per process for a minute.
+"""What screening needs of a county (rules, settings, calendar), kept per process for a minute,
+and the county's listed items indexed for the duplicate search (service/registry/similar.py).
 
-The `screening_rules`, `calendar` and `county_settings` change topics clear it at once; a TTL of
-zero (the CLI, the demo loader) reads the database every time.
+The `screening_rules`, `calendar` and `county_settings` change topics clear the first at once, the
+`registry` topic the second; a TTL of zero (the CLI, the demo loader) reads the database every time.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from service.admission import queries
 from service.admission.screening import Rule
 from service.calendar import workdays
 from service.calendar.workdays import Calendar
+from service.registry.schemas import SimilarItem
+from service.registry.service import similar_items, template_scopes
+from service.registry.similar import SimilarItems
 from service.settings_county import CountySettings
 from service.settings_county import load as load_settings
 
 TOPICS = ("screening_rules", "calendar", "county_settings")
+LISTS_TOPIC = "registry"
 
 
 class CountyContext(msgspec.Struct, frozen=True):
@@ -32,12 +37,22 @@ class ScreeningSource:
     def __init__(self, ttl_s: float = 60.0) -> None:
         self._ttl = ttl_s
         self._counties: dict[str, tuple[float, CountyContext]] = {}
+        self._similar = SimilarItems()
 
     def clear(self) -> None:
         self._counties.clear()
 
     async def on_change(self, _pool: asyncpg.Pool) -> None:
         self.clear()
+
+    async def on_lists_change(self, _pool: asyncpg.Pool) -> None:
+        self._similar.clear()
+
+    async def similar(self, conn: asyncpg.Connection, county_code: str, title: str, content: str) -> list[SimilarItem]:
+        """Listed items like the matter, most similar first: from memory, or (TTL 0) from PostgreSQL."""
+        if self._ttl <= 0:
+            return await similar_items(conn, county_code=county_code, title=title, content=content)
+        return await self._similar.find(conn, scopes=template_scopes(county_code), title=title, content=content)
 
     async def county(self, conn: asyncpg.Connection, county_code: str, today: datetime.date) -> CountyContext:
         now = time.monotonic()

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from litestar.response import Response
 
 from service.admission import service
-from service.admission.context import TOPICS, ScreeningSource
+from service.admission.context import LISTS_TOPIC, TOPICS, ScreeningSource
 from service.admission.schemas import (
     AdmissionRequestPage,
     AdmissionRequestRead,
@@ -288,6 +288,7 @@ async def start_admission(app: Litestar) -> Callable[[], Awaitable[None]] | None
     app.state.admission_source = source
     for topic in TOPICS:
         app.state.listener.on(topic, source.on_change)
+    app.state.listener.on(LISTS_TOPIC, source.on_lists_change)
     rules = read_rules_file(app.state.settings.policies_dir)
     async with app.state.pool.acquire() as conn, conn.transaction():
         await service.sync_rules_file(conn, rules=rules)

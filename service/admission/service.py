@@ -205,7 +205,7 @@ async def screen_request(conn: asyncpg.Connection, *, data: AdmissionSubmission,
                          source: ScreeningSource) -> tuple[Screening, Any]:
     day = today()
     context = await source.county(conn, county_code, day)
-    similar = await listing.similar(conn, county_code=county_code, title=data.title, content=data.content)
+    similar = await source.similar(conn, county_code, data.title, data.content)
     reports = (await listing.listed_report_forms(conn, county_code=county_code, today=day)
                if data.report_form is not None else [])
     result = screen(data, rules=context.rules, settings=context.settings, calendar=context.calendar, today=day,

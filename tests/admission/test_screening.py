@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import time
 
 from service.admission.service import today
 from service.calendar import workdays
@@ -85,6 +87,26 @@ async def test_duplicate_of_a_listed_item_is_flagged_with_the_item_cited(client,
     assert duplicate
     assert duplicate[0]["severity"] == "flag"
     assert duplicate[0]["cited"]["code"] == "ADM-DEMO-1"
+
+
+async def test_an_item_just_listed_is_found_as_a_duplicate_within_a_second(client, as_client):
+    """The duplicate search keeps the lists in memory; a change to them reaches it over LISTEN/NOTIFY."""
+    title = "社区协助开展防汛应急演练"
+    content = "每年汛期前协助应急管理部门组织居民开展防汛应急演练，登记转移安置人员。"
+    first = await submit(client, as_client("housing-bureau"), title=title, content=content)
+    assert "admission.duplicate" not in rules_of(first)
+    r = await client.post("/api/v1/registry/scopes/430121/items", headers=as_client("county-reviewer-api"), json={
+        "item": {"code": "430121-FLOOD-1", "kind": "task", "list": "assisting", "title": title, "content": content},
+        "effective_from": today().isoformat(), "reason": "县政府常务会议同意列入", "source_ref": "县政发〔2026〕1号"})
+    assert r.status_code == 201, r.text
+    started = time.monotonic()
+    while True:
+        answer = await submit(client, as_client("housing-bureau"), title=title, content=content)
+        cited = [f["cited"]["code"] for f in answer["screening"]["findings"] if f["rule"] == "admission.duplicate"]
+        if cited or time.monotonic() - started > 1.0:
+            break
+        await asyncio.sleep(0.05)
+    assert cited == ["430121-FLOOD-1"]
 
 
 async def test_missing_basis_missing_resources_and_short_notice_are_flagged(client, as_client):

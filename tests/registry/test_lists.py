@@ -312,6 +312,45 @@ async def test_the_duplicate_search_ranks_by_pg_trgm_similarity(db):
         assert [(item.similarity, item.code) for item in found] == ranked[:10]
 
 
+async def test_the_duplicate_search_in_memory_gives_what_postgresql_gives(db):
+    """service/registry/similar.py against the SQL reference, on every demo county and many texts.
+
+    They may differ only where pg_trgm itself is inexact: it stores a trigram of multibyte characters
+    as a 24-bit CRC, so two different Chinese trigrams now and then count as one shared."""
+    from service.registry import service
+    from service.registry.similar import SimilarItems, trigrams
+
+    shared_in_pg = "select cardinality(array(select unnest(show_trgm($1)) intersect select unnest(show_trgm($2))))"
+    counties = [r["code"] for r in await db.fetch("select code from jurisdiction where level = 'county'")]
+    rows = await db.fetch("select title, content from registry_item where content <> '' order by scope, code")
+    asked = [(r["title"], r["content"]) for r in rows[::3]] + [
+        (r["title"][: len(r["title"]) // 2] + "社区协助", "") for r in rows[::11]] + [
+        ("社区协助开展防汛应急演练 Flood-drill 2026", "每年汛期前协助应急管理部门组织居民开展防汛应急演练。"),
+        ("（）", ""), ("", "")]
+    finder = SimilarItems()
+    compared = explained = 0
+    for county in counties:
+        scopes = service.template_scopes(county)
+        for title, content in asked:
+            expected = {(i.scope, i.code): i.similarity for i in
+                        await service.similar_items(db, county_code=county, title=title, content=content, limit=999)}
+            found = {(i.scope, i.code): i.similarity for i in
+                     await finder.find(db, scopes=scopes, title=title, content=content, limit=999)}
+            compared += len(expected)
+            for scope, code in expected.keys() | found.keys():
+                if expected.get((scope, code)) == found.get((scope, code)):
+                    continue
+                item = await db.fetchrow("select title, content from registry_item where scope = $1 and code = $2",
+                                         scope, code)
+                pairs = [(item["title"], title), (item["content"], content or title)]
+                in_pg = [await db.fetchval(shared_in_pg, a, b) for a, b in pairs]
+                exact = [len(trigrams(a) & trigrams(b)) for a, b in pairs]
+                assert all(p >= e for p, e in zip(in_pg, exact, strict=True)) and in_pg != exact, (county, title, code)
+                explained += 1
+    assert compared > 500
+    assert explained <= compared // 100
+
+
 async def test_a_template_list_is_read_and_exported_on_its_own(client):
     r = await client.get("/api/v1/registry/scopes/national/items", params={"list": "cancelled"})
     assert r.status_code == 200
