@@ -42,7 +42,8 @@ _PARAM = re.compile(r"\$(\d+)")
 async def write_together(conn: asyncpg.Connection, *statements: Statement | None) -> list[Any]:
     """Run several `insert ... returning id` statements as one (data-modifying CTEs): one round trip
     instead of one each, in the caller's transaction. Returns each statement's id (None: no row, or
-    no statement). Parameters are renumbered, so each statement keeps its own $1, $2, ..."""
+    no statement). Parameters are renumbered, so each statement keeps its own $1, $2, ... (and must
+    not write `$n` inside a string literal)."""
     parts, args = [], []
     for n, statement in enumerate(statements):
         if statement is None:
