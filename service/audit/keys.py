@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -46,12 +48,24 @@ def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
         return _load_private(path)
     if not settings.dev_mode:
         raise SigningKeyMissing("no audit signing key: set MR_AUDIT_SIGNING_KEY_FILE (an Ed25519 PEM file)")
+    # several workers start at once on a fresh data folder: the first key to be linked into place is
+    # everyone's (a key is written whole to a file of its own, then hard-linked: atomic, never half-read)
     key = Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    path.chmod(0o600)
-    return key
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{DEV_KEY_FILE}.")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return _load_private(path)
+        return key
+    finally:
+        os.unlink(tmp)
 
 
 def raw_public(key: Ed25519PublicKey) -> bytes:

@@ -95,22 +95,10 @@ def statement(
     )
 
 
-async def record(
-    conn: asyncpg.Connection | asyncpg.Pool,
-    *,
-    actor: Actor,
-    action: str,
-    subject_type: str,
-    subject_id: str | None = None,
-    jurisdiction: str | None = None,
-    outcome: str = "ok",
-    status_code: int | None = None,
-    change: Any = None,
-    detail: dict[str, Any] | None = None,
-) -> int:
-    sql, args = statement(actor=actor, action=action, subject_type=subject_type, subject_id=subject_id,
-                          jurisdiction=jurisdiction, outcome=outcome, status_code=status_code, change=change,
-                          detail=detail)
+async def record(conn: asyncpg.Connection | asyncpg.Pool, *, actor: Actor, action: str, subject_type: str,
+                 **fields: Any) -> int:
+    """Write one audit event in the caller's transaction; `fields` are `statement`'s optional ones."""
+    sql, args = statement(actor=actor, action=action, subject_type=subject_type, **fields)
     event_id: int = await conn.fetchval(sql, *args)
     return event_id
 

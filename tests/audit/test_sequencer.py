@@ -99,3 +99,22 @@ async def test_the_background_sequencer_signs_within_seconds_of_new_events(clien
             break
         await asyncio.sleep(0.25)
     assert size >= target
+
+
+def test_workers_starting_at_once_on_a_fresh_data_folder_share_one_development_key(tmp_path):
+    """Each granian worker loads the key at start: the first key written is everyone's, never two."""
+    import multiprocessing
+
+    from tests.conftest import make_settings
+
+    settings = make_settings(None, tmp_path / "fresh")
+    context = multiprocessing.get_context("fork")
+    with context.Pool(6) as pool:
+        ids = pool.map(_dev_key_id, [settings] * 24)
+    assert len(set(ids)) == 1
+    assert ids[0] == keys.key_id(keys.load_signing_key(settings).public_key())
+    assert [p.name for p in (tmp_path / "fresh").iterdir()] == [keys.DEV_KEY_FILE]  # no temporary file left
+
+
+def _dev_key_id(settings) -> str:
+    return keys.key_id(keys.load_signing_key(settings).public_key())
