@@ -41,20 +41,10 @@ where scope = any($1::text[]) and list in ('prohibited', 'cancelled') and status
 order by similarity desc limit 1
 """
 
-# the items closest to a title and content: pg_trgm's similarity, from the trigrams each item keeps
-# (migration 0007); the asked text's trigrams extracted once, each intersection counted once
 SIMILAR = """
-with asked as materialized (select trigram_hashes($2) as title, trigram_hashes($3) as content)
-select scope, code, registry_item.title, list, kind,
-       coalesce(greatest(
-           shared.title::float8 / nullif(cardinality(title_trigrams) + cardinality(asked.title) - shared.title, 0),
-           shared.content::float8
-           / nullif(cardinality(content_trigrams) + cardinality(asked.content) - shared.content, 0) * 0.8), 0)
-       as similarity
+select scope, code, title, list, kind,
+       greatest(similarity(title, $2), similarity(content, $3) * 0.8)::float8 as similarity
 from registry_item
-cross join asked
-cross join lateral (select cardinality(title_trigrams & asked.title) as title,
-                           cardinality(content_trigrams & asked.content) as content) shared
 where scope = any($1::text[]) and status <> 'retired'
 order by similarity desc, code
 limit $4

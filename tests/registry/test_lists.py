@@ -294,24 +294,6 @@ async def test_admission_functions_add_retire_and_find_similar_items(db):
         assert retired.status == "retired"
 
 
-async def test_the_duplicate_search_ranks_by_pg_trgm_similarity(db):
-    """The stored trigram arrays give pg_trgm's similarity() for every item of the county's lists."""
-    from service.registry import service
-
-    asked = [("老年人助餐服务登记", "为辖区老年人提供助餐服务，登记用餐人员。"),
-             ("社区协助开展防汛应急演练", "每年汛期前协助应急管理部门组织居民开展防汛应急演练。"),
-             ("Organise a flood drill 防汛", ""), ("（）", "")]
-    scopes = service.template_scopes(COUNTY)
-    for title, content in asked:
-        expected = await db.fetch(
-            """select code, greatest(similarity(title, $2), similarity(content, $3) * 0.8)::float8 as s
-               from registry_item where scope = any($1::text[]) and status <> 'retired'""",
-            scopes, title, content or title)
-        ranked = sorted(((round(r["s"], 4), r["code"]) for r in expected if r["s"] > 0), key=lambda x: (-x[0], x[1]))
-        found = await service.similar_items(db, county_code=COUNTY, title=title, content=content, limit=10)
-        assert [(item.similarity, item.code) for item in found] == ranked[:10]
-
-
 async def test_the_duplicate_search_in_memory_gives_what_postgresql_gives(db):
     """service/registry/similar.py against the SQL reference, on every demo county and many texts.
 
