@@ -94,7 +94,7 @@ def main() -> None:
         questions.append((subject, obj, act, target))
     for q in questions[:2000]:  # warm the per-domain role managers as a running service would be
         authorizer.allowed(*q)
-    authorizer._decisions = {}  # measure the enforcer's own answers, not the remembered ones
+    authorizer.last_seq += 1  # forget the warm-up's answers: measure the enforcer's, not the remembered ones
     t0 = time.perf_counter()
     allowed = sum(authorizer.allowed(*q) for q in questions)
     elapsed = time.perf_counter() - t0

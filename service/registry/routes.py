@@ -259,8 +259,8 @@ class CheckController(Controller):
     path = "/api/v1/checks"
     tags = ["checks"]
 
-    # The right to ask is the casbin permission (check, ask) at the community, decided in the handler
-    # through the checker's memo of Authorizer.allowed: the guard would ask the enforcer on every call.
+    # The right to ask is the casbin permission (check, ask) at the community, decided in the handler after
+    # the community is known, so that an unknown community is a 404 for every caller.
     @post("/", operation_id="CheckMatter", status_code=200, security=SECURED, opt={"authenticated": True},
           summary="May this department put this matter on this community in this role? Answer with citation "
                   "(roles: department, street_office, community, county_reviewer, supervisor, admin)",
@@ -272,7 +272,7 @@ class CheckController(Controller):
             raise NotFound(f"社区 {data.community_code} 不存在 (unknown community {data.community_code})",
                            extra={"community_code": data.community_code})
         identity = identity_of(request)
-        if not checker.allowed(identity.subject, "check", "ask", data.community_code):
+        if not request.app.state.authorizer.allowed(identity.subject, "check", "ask", data.community_code):
             await refuse(request, status=403, action="check.ask", subject_type="check",
                          jurisdiction=data.community_code, reason="role does not cover this jurisdiction")
         return await checker.decide(asker_subject=identity.subject, asker_name=f"{identity.subject} {identity.name}",
