@@ -323,3 +323,47 @@ async def test_who_passes_the_guard(operation, server_url, template, tmp_path):
             assert not wrong, f"{operation}: " + "; ".join(wrong)
     finally:
         await drop_database(server_url, url)
+
+
+def _jurisdiction_operations(tmp_path) -> list[str]:
+    schema = document(create_app(make_settings(None, tmp_path)))
+    return sorted(op["operationId"] for item in schema["paths"].values() for op in item.values()
+                  if isinstance(op, dict) and any(p.get("in") == "query" and p.get("name") == "jurisdiction"
+                                                  for p in op.get("parameters", [])))
+
+
+def test_the_operations_taking_a_jurisdiction_are_known(tmp_path):
+    # the repeated-parameter column below walks these: a new one must be called there too
+    assert set(_jurisdiction_operations(tmp_path)) == set(REPEATED_JURISDICTION)
+
+
+# every operation taking ?jurisdiction=, asked by a caller who may read its own jurisdiction with a second,
+# wider one appended: the guard would read one value and the handler the other, so it is refused with 400
+REPEATED_JURISDICTION = {
+    "ListCommunityWorkers": ("songya-community", SONGYA),
+    "ExportCommunityWorkers": ("songya-community", SONGYA),
+    "GetStaffing": ("songya-community", SONGYA),
+    "ListSecondmentRequests": ("songya-community", SONGYA),
+    "CountRefusedSecondmentsByOrgan": ("county-supervisor", COUNTY),
+    "ListAuditEvents": ("county-supervisor", COUNTY),
+    "ExportAuditEvents": ("county-supervisor", COUNTY),
+}
+
+
+@pytest.mark.parametrize("operation", sorted(REPEATED_JURISDICTION))
+async def test_a_repeated_jurisdiction_is_refused(operation, server_url, template, tmp_path):
+    method, path, _body, _allowed = MATRIX[operation]
+    caller, own = REPEATED_JURISDICTION[operation]
+    base, _, query = path.partition("?")
+    query = "&".join(q for q in query.split("&") if q and not q.startswith("jurisdiction="))
+    url = await fresh_database(server_url)
+    try:
+        async with AsyncTestClient(app=create_app(make_settings(url, tmp_path))) as client:
+            headers = bearer(template.tokens[caller])
+            single = f"{base}?{query + '&' if query else ''}jurisdiction={own}"
+            assert (await client.request(method, single, headers=headers)).status_code == 200
+            r = await client.request(method, f"{single}&jurisdiction=00", headers=headers)
+            assert r.status_code == 400, f"{operation}: {r.status_code} {r.text[:200]}"
+            assert r.json()["invalid_params"][0]["name"] == "jurisdiction"
+    finally:
+        await drop_database(server_url, url)

@@ -273,13 +273,16 @@ class CallbackController(Controller):
          opt={"permission": Permission("callback", "manage")}, responses=problems(*AUTHED, 404))
     async def register(self, request: Request[Any, Any, Any], db: DB,
                        data: JSONBody[CallbackRegistration]) -> CallbackRead:
-        """Each change of state of the caller's requests is POSTed there as JSON, signed:
-        `X-MR-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; retried with backoff for 48 hours."""
+        """Each change of state of the caller's requests is POSTed there as JSON, signed as Standard Webhooks
+        sign (`webhook-id`, `webhook-timestamp`, `webhook-signature`; key `standard_webhooks_secret`) and as
+        `X-MR-Signature: sha256=<hex HMAC-SHA256(secret, body)>`; retried with backoff for 48 hours. The URL
+        must be https and resolve to a public address (checked now and at each delivery)."""
         identity = identity_of(request)
         if identity.kind != "client" or identity.id is None:
             raise ValidationFailed.field("url", "只有 API 客户端可以登记回调地址 (only an API client has a callback)")
         return await service.register_callback(db, actor=Actor.from_connection(request, "department"),
-                                               client_id=identity.id, url=data.url)
+                                               client_id=identity.id, url=data.url,
+                                               development=request.app.state.settings.dev_mode)
 
 
 async def start_admission(app: Litestar) -> Callable[[], Awaitable[None]] | None:

@@ -220,4 +220,6 @@ class CallbackRead(Output):
     url: str
     secret: str
     """HMAC-SHA256 key for the X-MR-Signature header; shown once, rotated at each registration"""
+    standard_webhooks_secret: str
+    """the same key in the Standard Webhooks form (whsec_…), for the webhook-signature header"""
     signature_header: str = "X-MR-Signature"

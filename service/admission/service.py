@@ -39,7 +39,8 @@ from service.core.audit import Actor
 from service.core.db import write_together
 from service.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from service.core.tree import JurisdictionTree
-from service.notifications import outbox
+from service.notifications import addresses, outbox
+from service.notifications.delivery import standard_secret
 
 CHINA = ZoneInfo("Asia/Shanghai")
 OPEN = ("submitted", "in_review")
@@ -475,14 +476,19 @@ async def sync_rules_file(conn: asyncpg.Connection, *, rules: list[Any]) -> None
 
 # ---- callbacks ----
 
-async def register_callback(conn: asyncpg.Connection, *, actor: Actor, client_id: int, url: str) -> CallbackRead:
+async def register_callback(conn: asyncpg.Connection, *, actor: Actor, client_id: int, url: str,
+                            development: bool) -> CallbackRead:
+    try:
+        await addresses.check_public(url, development=development)
+    except addresses.CallbackRefused as exc:
+        raise ValidationFailed.field("url", str(exc), rule="callback.public-https") from exc
     secret = secrets.token_hex(32)
     row = await conn.fetchrow(queries.SET_CALLBACK, client_id, url, secret)
     if row is None:
         raise NotFound(f"客户端 {client_id} 不存在 (unknown client)")
     await audit.record(conn, actor=actor, action="client.callback", subject_type="api_client",
                        subject_id=str(client_id), change={"callback_url": url, "secret": "rotated"})
-    return CallbackRead(client_id=client_id, url=url, secret=secret)
+    return CallbackRead(client_id=client_id, url=url, secret=secret, standard_webhooks_secret=standard_secret(secret))
 
 
 async def monthly_outcomes(conn: asyncpg.Connection, *, counties: list[str], since: datetime.datetime

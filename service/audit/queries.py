@@ -180,3 +180,28 @@ def event_listing(
         args.append(limit)
         sql += f" limit ${len(args)}"
     return sql, args
+
+# A person by name, for the audit search: web users by username or display name, API clients by name
+# or organisation; with $3 (jurisdiction paths) only those who hold a role there, or whose home
+# (a client's) is there: a county's supervisor does not learn who works elsewhere.
+FIND_PEOPLE = """
+with scope as (select p || '%' as prefix from unnest($3::text[]) p)
+select 'user' as actor_type, u.id::text as actor_id, u.display_name as name, u.username as detail
+from web_user u
+where (u.username ilike '%' || $1 || '%' or u.display_name ilike '%' || $1 || '%')
+  and ($3::text[] is null or exists (
+    select 1 from role_assignment r join jurisdiction j on j.code = r.jurisdiction_code
+    where r.principal_type = 'user' and r.principal_id = u.id and j.path like any (select prefix from scope)))
+union all
+select 'client', c.id::text, c.organisation, c.name
+from api_client c
+where (c.name ilike '%' || $1 || '%' or c.organisation ilike '%' || $1 || '%')
+  and ($3::text[] is null
+       or exists (select 1 from jurisdiction j where j.code = c.jurisdiction_code
+                  and j.path like any (select prefix from scope))
+       or exists (select 1 from role_assignment r join jurisdiction j on j.code = r.jurisdiction_code
+                  where r.principal_type = 'client' and r.principal_id = c.id
+                    and j.path like any (select prefix from scope)))
+order by 1, 2
+limit $2
+"""

@@ -268,3 +268,16 @@ async def verify_table_log(conn: asyncpg.Connection, *, source: TableSource,
 
 def _finding(problem: str) -> Finding:
     return Finding(None, None, problem)
+
+
+def _like_text(text: str) -> str:
+    """Words as literal text for ILIKE (a % or _ typed is not a wildcard)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def find_people(conn: asyncpg.Connection, *, text: str, subtrees: list[str] | None,
+                      limit: int) -> list[dict[str, str]]:
+    """People (web users and API clients) whose name holds the text, within the caller's subtrees
+    (None: everyone)."""
+    return [dict(r) for r in await conn.fetch(queries.FIND_PEOPLE, _like_text(text), limit, subtrees)]
+

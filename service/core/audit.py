@@ -17,7 +17,7 @@ import msgspec
 from litestar.connection import ASGIConnection
 
 from service.core.auth import Identity, identity_of
-from service.core.errors import Forbidden, NotFound, ServiceError, Unauthorized
+from service.core.errors import BadRequest, Forbidden, InvalidParam, NotFound, ServiceError, Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,16 @@ async def refuse(
         error = Forbidden(f"无权执行此操作 (forbidden: {reason})")
     error.audit = RefusalRecord(action=action, subject_type=subject_type, subject_id=subject_id,
                                 jurisdiction=jurisdiction, reason=reason)
+    raise error
+
+
+async def refuse_repeated_parameter(connection: ASGIConnection[Any, Any, Any, Any], *, name: str) -> NoReturn:
+    """400 for a query parameter given twice: the guard and the handler must read one value."""
+    reason = f"查询参数 {name} 只能给出一次"
+    error = BadRequest(reason, invalid_params=[InvalidParam(name=name, reason=reason, rule="query.repeated")],
+                       rule="query.repeated")
+    error.audit = RefusalRecord(action="request.repeated-parameter", subject_type="request", subject_id=name,
+                                jurisdiction=None, reason=f"query parameter {name} repeated")
     raise error
 
 

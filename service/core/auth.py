@@ -66,7 +66,7 @@ select t.id, t.client_id, t.expires_at, t.revoked_at, t.last_used_at,
        c.name, c.organisation, c.organisation_level, c.jurisdiction_code, c.disabled_at
 from api_token t join api_client c on c.id = t.client_id where t.token_hash = $1
 """
-_USER = "select id, username, display_name, locale, disabled_at from web_user where id = $1"
+_USER = "select id, username, display_name, locale, disabled_at, session_generation from web_user where id = $1"
 
 
 class IdentityResolver:
@@ -79,7 +79,7 @@ class IdentityResolver:
         self._pool = pool
         self._pepper = pepper
         self._tokens: dict[bytes, tuple[float, Identity, datetime | None, int]] = {}
-        self._users: dict[int, tuple[float, Identity | None]] = {}
+        self._users: dict[int, tuple[float, Identity | None, int]] = {}
         self._last_used: dict[int, float] = {}
         self._background: set[asyncio.Task[None]] = set()
 
@@ -131,7 +131,8 @@ class IdentityResolver:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def from_session(self, user_id: int) -> Identity | None:
+    async def from_session(self, user_id: int, generation: int) -> Identity | None:
+        """The session's user, unless it signed out since (its generation moved on) or was disabled."""
         now = time.monotonic()
         cached = self._users.get(user_id)
         if cached is None or cached[0] < now:
@@ -139,9 +140,9 @@ class IdentityResolver:
             identity = None
             if row is not None and row["disabled_at"] is None:
                 identity = Identity(kind="user", id=row["id"], name=row["display_name"], locale=row["locale"])
-            cached = (now + CACHE_TTL_S, identity)
+            cached = (now + CACHE_TTL_S, identity, row["session_generation"] if row is not None else -1)
             self._users[user_id] = cached
-        return cached[1]
+        return cached[1] if cached[2] == generation else None
 
 
 class AuthMiddleware:
@@ -172,12 +173,13 @@ class AuthMiddleware:
             session = scope.get("session") or {}
             user_id = session.get("uid") if isinstance(session, dict) else None
             issued = session.get("iat", 0) if isinstance(session, dict) else 0
+            generation = session.get("gen", 0) if isinstance(session, dict) else 0
             max_age = scope["app"].state.settings.session_max_age_s
-            if isinstance(user_id, int):
+            if isinstance(user_id, int) and isinstance(generation, int):
                 if time.time() - float(issued) > max_age:
                     state["session_expired"] = True
                 else:
-                    identity = await resolver.from_session(user_id) or ANONYMOUS
+                    identity = await resolver.from_session(user_id, generation) or ANONYMOUS
         state["identity"] = identity
         if "auth_problem" in state:
             from service.core.audit import refuse

@@ -193,6 +193,9 @@ class Permission(msgspec.Struct, frozen=True):
     domain: Callable[[ASGIConnection[Any, Any, Any, Any]], Awaitable[str | list[str] | None]] | None = None
     # when the subject may not act, answer 404 rather than 403 so existence does not leak
     hide: bool = False
+    # an action on a resource the subject may see with this act (e.g. "read"): refused with 403 where
+    # the subject sees the resource, 404 where it does not (as the hidden read answers)
+    visible_with: str | None = None
 
 
 def body_domain(field: str) -> Callable[[ASGIConnection[Any, Any, Any, Any]], Awaitable[str | None]]:
@@ -222,11 +225,30 @@ def _library_route(handler: BaseRouteHandler) -> bool:
     return getattr(fn, "__module__", "").startswith("litestar.")
 
 
+def _repeated_query_parameter(connection: ASGIConnection[Any, Any, Any, Any],
+                              handler: BaseRouteHandler) -> str | None:
+    """The first query parameter given more than once that the route does not take as a list.
+
+    A resolver reads one value and a handler may bind another (Litestar binds the last): with two
+    values the guard could decide on one jurisdiction and the handler serve the other. So no route
+    takes a repeated parameter unless it declares it in opt={"repeatable": {...}}."""
+    repeatable = handler.opt.get("repeatable", ())
+    seen: set[str] = set()
+    for key, _ in connection.query_params.multi_items():
+        if key in seen and key not in repeatable:
+            return key
+        seen.add(key)
+    return None
+
+
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The one guard. Every non-public route carries it (installed by the core plugin)."""
-    from service.core.audit import refuse
+    """The one guard. Every route carries it (installed by the core plugin)."""
+    from service.core.audit import refuse, refuse_repeated_parameter
     from service.core.auth import identity_of
 
+    repeated = _repeated_query_parameter(connection, handler)
+    if repeated is not None:
+        await refuse_repeated_parameter(connection, name=repeated)
     permission: Permission | None = handler.opt.get("permission")
     if permission is None:
         if handler.opt.get("public") or _library_route(handler):
@@ -264,7 +286,9 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
             await refuse(connection, status=404, action=f"{permission.obj}.{permission.act}",
                          subject_type=permission.obj, subject_id=domain, reason="unknown jurisdiction")
         if domain is None or not authorizer.allowed(identity.subject, permission.obj, permission.act, domain):
-            await refuse(connection, status=404 if permission.hide else 403,
+            hidden = permission.hide or (permission.visible_with is not None and (domain is None or not (
+                authorizer.allowed(identity.subject, permission.obj, permission.visible_with, domain))))
+            await refuse(connection, status=404 if hidden else 403,
                          action=f"{permission.obj}.{permission.act}", subject_type=permission.obj,
                          jurisdiction=domain, reason="role does not cover this jurisdiction")
     connection.scope.setdefault("state", {})["domain"] = domains[0]

@@ -25,6 +25,7 @@ from service.identity.schemas import (
     UserCreate,
     UserRead,
 )
+from service.notifications import addresses
 
 # argon2id with the library's defaults (RFC 9106 low-memory profile)
 hasher = PasswordHasher()
@@ -44,43 +45,90 @@ async def create_user(conn: asyncpg.Connection, *, actor: Actor, data: UserCreat
     return user
 
 
+# Failed sign-ins from one address for one name: from the second on, each further try waits twice as long
+# as the one before (1 s, 2 s, 4 s, ...), and at the county's maximum the address is blocked for that name.
+BACKOFF_FROM = 2
+BACKOFF_MAX_S = 60
+
+
 class LoginResult:
-    def __init__(self, *, user_id: int | None, reason: str | None, locked_until: datetime | None = None) -> None:
+    """`reason` is kept for the audit event only; the person is told one of two things (see web/routes)."""
+
+    def __init__(self, *, user_id: int | None, reason: str | None, retry_after_s: int | None = None,
+                 generation: int = 0) -> None:
         self.user_id = user_id
         self.reason = reason
-        self.locked_until = locked_until
+        self.retry_after_s = retry_after_s
+        self.generation = generation
+
+
+def backoff_s(failures: int) -> int:
+    """How long a name and address wait after `failures` failures, before the next try is looked at."""
+    return 0 if failures < BACKOFF_FROM else min(BACKOFF_MAX_S, 2 ** (failures - BACKOFF_FROM))
+
+
+def client_key(pepper: bytes, address: str | None) -> bytes:
+    """The address a sign-in came from, as a keyed hash: counted, never stored in clear."""
+    return hash_token(pepper, f"login:{address or '-'}")
 
 
 async def check_login(
-    conn: asyncpg.Connection, *, username: str, password: str, max_failures: int, lockout_s: int
+    conn: asyncpg.Connection, *, username: str, password: str, client: bytes, max_failures: int, lockout_s: int
 ) -> LoginResult:
-    """Verify a password; count failures and lock the account after `max_failures`.
+    """Verify a password, counting failures per name and address (`client`: see client_key).
 
-    The caller commits whatever this wrote, success or failure (failures must be kept).
+    Known and unknown names take the same path and the same time, so no answer tells whether an account
+    exists. The caller commits whatever this wrote, success or failure (failures must be kept).
     """
+    now = datetime.now(UTC)
+    counted = await conn.fetchrow(queries.LOGIN_FAILURES, username, client)
+    if counted is not None:
+        if counted["blocked_until"] is not None and counted["blocked_until"] > now:
+            return LoginResult(user_id=None, reason="address blocked for this name",
+                               retry_after_s=int((counted["blocked_until"] - now).total_seconds()) + 1)
+        wait = backoff_s(counted["failures"]) - (now - counted["last_failed_at"]).total_seconds()
+        if wait > 0:
+            return LoginResult(user_id=None, reason="too soon after a failure", retry_after_s=int(wait) + 1)
     row = await conn.fetchrow(queries.USER_FOR_LOGIN, username)
+    verified = False
     if row is None:
         with contextlib.suppress(VerificationError):
             hasher.verify(_DUMMY_HASH, password)
-        return LoginResult(user_id=None, reason="unknown user or wrong password")
-    if row["disabled_at"] is not None:
-        return LoginResult(user_id=None, reason="account disabled")
-    if row["locked_until"] is not None and row["locked_until"] > datetime.now(UTC):
-        return LoginResult(user_id=None, reason="account locked", locked_until=row["locked_until"])
-    try:
-        hasher.verify(row["password_hash"], password)
-    except (VerificationError, InvalidHashError):
-        failed = await conn.fetchrow(queries.LOGIN_FAILED, row["id"], max_failures, lockout_s)
-        locked = failed["locked_until"]
-        return LoginResult(user_id=None, reason="account locked" if locked else "unknown user or wrong password",
-                           locked_until=locked)
-    await conn.execute(queries.LOGIN_OK, row["id"])
+        reason = "unknown user"
+    else:
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            verified = hasher.verify(row["password_hash"], password)
+        reason = "wrong password"
+        if verified and row["disabled_at"] is not None:
+            verified, reason = False, "account disabled"
+        elif verified and row["locked_until"] is not None and row["locked_until"] > now:
+            verified, reason = False, "account locked by an administrator"
+    if not verified:
+        failed = await conn.fetchrow(queries.LOGIN_FAILED, username, client, max_failures, lockout_s)
+        if failed["blocked_until"] is not None:
+            return LoginResult(user_id=None, reason=f"{reason}; address now blocked for this name",
+                               retry_after_s=lockout_s)
+        return LoginResult(user_id=None, reason=reason)
+    assert row is not None
+    await conn.execute(queries.LOGIN_OK, username, client)
     if hasher.check_needs_rehash(row["password_hash"]):
         await conn.execute(queries.SET_PASSWORD, row["id"], hasher.hash(password))
-    return LoginResult(user_id=row["id"], reason=None)
+    return LoginResult(user_id=row["id"], reason=None, generation=row["session_generation"])
 
 
-async def create_client(conn: asyncpg.Connection, *, actor: Actor, data: ClientCreate) -> ClientRead:
+async def end_sessions(conn: asyncpg.Connection, *, user_id: int) -> None:
+    """Sign out: every session of the user stops working, in every process within a second."""
+    await conn.execute(queries.END_SESSIONS, user_id)
+    await conn.execute(queries.NOTIFY_TOKENS)
+
+
+async def create_client(conn: asyncpg.Connection, *, actor: Actor, data: ClientCreate,
+                        development: bool = False) -> ClientRead:
+    if data.callback_url is not None:
+        try:
+            await addresses.check_public(data.callback_url, development=development)
+        except addresses.CallbackRefused as exc:
+            raise ValidationFailed.field("callback_url", str(exc), rule="callback.public-https") from exc
     if await conn.fetchval("select 1 from jurisdiction where code = $1", data.jurisdiction_code) is None:
         raise ValidationFailed.field("jurisdiction_code", f"行政区划 {data.jurisdiction_code} 不存在 (unknown)")
     try:
@@ -122,18 +170,40 @@ async def list_tokens(conn: asyncpg.Connection, *, client_id: int) -> list[Token
     return [TokenRead(**dict(r)) for r in await conn.fetch(queries.LIST_TOKENS, client_id)]
 
 
-async def token_jurisdiction(conn: asyncpg.Connection, *, token_id: int) -> str:
-    row = await conn.fetchrow(queries.TOKEN_CLIENT, token_id)
+async def client_jurisdictions(conn: asyncpg.Connection, *, client_id: int) -> list[str] | None:
+    """The client's home and every jurisdiction where it holds a role (None: no such client)."""
+    row = await conn.fetchrow(queries.CLIENT_JURISDICTIONS, client_id)
     if row is None:
-        raise NotFound(f"令牌 {token_id} 不存在 (unknown token)")
-    return str(row["jurisdiction_code"])
+        return None
+    return [row["home"], *sorted(set(row["held"]) - {row["home"]})]
+
+
+async def token_jurisdictions(conn: asyncpg.Connection, *, token_id: int) -> list[str] | None:
+    """What managing a token needs: the same jurisdictions as managing its client."""
+    client_id = await conn.fetchval(queries.TOKEN_CLIENT_ID, token_id)
+    return None if client_id is None else await client_jurisdictions(conn, client_id=client_id)
+
+
+async def principal_jurisdictions(conn: asyncpg.Connection, *, principal_type: str, principal_id: int) -> list[str]:
+    """Every jurisdiction where a user or client holds a role (and a client's home)."""
+    codes = await conn.fetchval(queries.PRINCIPAL_JURISDICTIONS, principal_type, principal_id)
+    return sorted(codes or [])
+
+
+async def assignment_jurisdictions(conn: asyncpg.Connection, *, assignment_id: int) -> list[str] | None:
+    """What revoking an assignment needs: its own jurisdiction and every other one its holder has."""
+    row = await conn.fetchrow(queries.ASSIGNMENT_PRINCIPAL, assignment_id)
+    if row is None:
+        return None
+    held = await principal_jurisdictions(conn, principal_type=row["principal_type"], principal_id=row["principal_id"])
+    return [row["jurisdiction_code"], *[c for c in held if c != row["jurisdiction_code"]]]
 
 
 async def revoke_token(conn: asyncpg.Connection, *, actor: Actor, token_id: int) -> TokenRead:
     row = await conn.fetchrow(queries.REVOKE_TOKEN, token_id)
     if row is None:
         raise NotFound(f"令牌 {token_id} 不存在 (unknown token)")
-    await conn.execute("select notify_change('tokens')")
+    await conn.execute(queries.NOTIFY_TOKENS)
     token = TokenRead(**dict(row))
     await audit.record(conn, actor=actor, action="token.revoke", subject_type="api_token", subject_id=str(token_id),
                        change={"revoked_at": token.revoked_at.isoformat() if token.revoked_at else None})

@@ -3,7 +3,11 @@
 - Claims due rows with FOR UPDATE SKIP LOCKED and pushes their next attempt a lease ahead, then
   commits before any network call: several processes share the work, none holds a transaction open
   while a callback is slow, and a process that dies mid-delivery leaves the row due again.
-- Signs the exact body: `X-MR-Signature: sha256=<hex HMAC-SHA256(client secret, body)>`.
+- Signs as Standard Webhooks do (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64
+  HMAC-SHA256(key, "{id}.{timestamp}.{body}")>`), so a receiver can refuse replays; and, for receivers
+  written before, the body alone: `X-MR-Signature: sha256=<hex HMAC-SHA256(client secret, body)>`.
+- Delivers only to https URLs resolving to public addresses (notifications/addresses.py), checked again
+  right before each attempt; redirects are never followed.
 - Retries with exponential backoff (30 s doubling, at most 2 h apart) for 48 hours, then gives up;
   every attempt is a `delivery_attempt` row.
 - Woken by the `outbox` change topic (the outbox trigger), and by a timer for retries.
@@ -14,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime
 import hashlib
@@ -29,6 +34,7 @@ import msgspec
 from litestar import Litestar
 
 from service.core.db import CONNECTION_ERRORS
+from service.notifications.addresses import CallbackRefused, check_public
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +77,26 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def standard_secret(secret: str) -> str:
+    """The client's secret in the Standard Webhooks form (`whsec_` + base64 of the key's bytes)."""
+    return "whsec_" + base64.b64encode(secret.encode()).decode()
+
+
+def standard_signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """Standard Webhooks: v1 and the base64 HMAC-SHA256 of "{id}.{timestamp}.{body}" under the key."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
+
+
+def _shown(exc: Exception) -> str:
+    """What a department sees of a failed attempt: the kind of failure, not the service's internals."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "等待回调应答超时"
+    if isinstance(exc, httpx.ConnectError):
+        return "无法连接回调地址"
+    return "回调请求失败"
+
+
 class Backoff(msgspec.Struct, frozen=True):
     first_s: float = 30.0
     max_s: float = 2 * 3600.0
@@ -83,8 +109,10 @@ class Backoff(msgspec.Struct, frozen=True):
 
 class DeliveryWorker:
     def __init__(self, pool: asyncpg.Pool, *, backoff: Backoff | None = None, batch: int = 20,
-                 lease_s: float = 120.0, timeout_s: float = 10.0, idle_s: float = 30.0) -> None:
+                 lease_s: float = 120.0, timeout_s: float = 10.0, idle_s: float = 30.0,
+                 development: bool = False) -> None:
         self._pool = pool
+        self._development = development
         self.backoff = backoff or Backoff()
         self._batch = batch
         self._lease = lease_s
@@ -187,17 +215,24 @@ class DeliveryWorker:
         error: str | None = None
         started = time.perf_counter()
         if not url or not row["callback_secret"]:
-            error = "no callback URL or secret registered"
+            error = "未登记回调地址或签名密钥"
         else:
-            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(row["callback_secret"], body),
+            secret, message_id, timestamp = row["callback_secret"], f"mr_{row['id']}", int(time.time())
+            headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body),
+                       "webhook-id": message_id, "webhook-timestamp": str(timestamp),
+                       "webhook-signature": standard_signature(secret, message_id, timestamp, body),
                        "X-MR-Delivery": str(row["id"]), "X-MR-Topic": row["topic"]}
             try:
+                await check_public(url, development=self._development)
                 response = await self._http.post(url, content=body, headers=headers, timeout=self.timeout_s)
                 status = response.status_code
                 if not 200 <= status < 300:
                     error = f"HTTP {status}"
+            except CallbackRefused as exc:
+                error = f"未投递：{exc}"
             except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:500]
+                log.info("delivery %s to client %s failed: %s", row["id"], row["client_id"], type(exc).__name__)
+                error = _shown(exc)
         duration = int((time.perf_counter() - started) * 1000)
         attempts = row["attempts"] + 1
         age = (datetime.datetime.now(datetime.UTC) - row["created_at"]).total_seconds()
@@ -211,7 +246,7 @@ class DeliveryWorker:
 
 
 async def start_delivery(app: Litestar) -> Callable[[], Awaitable[None]] | None:
-    worker = DeliveryWorker(app.state.pool)
+    worker = DeliveryWorker(app.state.pool, development=app.state.settings.dev_mode)
     app.state.delivery_worker = worker
     app.state.listener.on("outbox", worker.on_change)
     worker.start()

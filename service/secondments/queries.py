@@ -59,6 +59,16 @@ from secondment_request r
 join jurisdiction s on s.code = r.jurisdiction_code
 left join api_client c on c.id = r.client_id
 where s.path like $1 || '%' and r.status = 'refused'
+  -- only attempts by callers inside the county (or above it): another county's caller naming one of
+  -- its communities must not be able to move its figures
+  and exists (
+    select 1 from jurisdiction k join jurisdiction h on k.path like h.path || '%' or h.path like k.path || '%'
+    where k.code = r.county_code
+      and h.code in (select c2.jurisdiction_code from api_client c2 where c2.id = r.client_id
+                     union all
+                     select ra.jurisdiction_code from role_assignment ra
+                     where r.client_id is null and ra.principal_type = 'user' and ra.revoked_at is null
+                       and r.submitted_by like 'user:' || ra.principal_id || ':%'))
 group by r.organ_name, r.effective_level, c.name
 order by count(*) desc, r.organ_name
 """

@@ -48,7 +48,8 @@ async def request_domain(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 def _on_request(act: str) -> dict[str, Any]:
-    return {"permission": Permission("secondment_request", act, domain=request_domain, hide=act == "read")}
+    return {"permission": Permission("secondment_request", act, domain=request_domain, hide=act == "read",
+                                     visible_with="read")}
 
 
 class SecondmentController(Controller):

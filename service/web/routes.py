@@ -15,6 +15,7 @@ from litestar.static_files import create_static_files_router
 
 from service.core import audit
 from service.core.audit import Actor
+from service.core.auth import identity_of
 from service.core.db import DB
 from service.identity import service as identity_service
 from service.web.context import PAGE_HEADERS, page_context
@@ -56,6 +57,7 @@ class WebController(Controller):
         settings = request.app.state.settings
         result = await identity_service.check_login(
             db, username=data.username.strip().lower()[:64], password=data.password[:256],
+            client=identity_service.client_key(settings.token_pepper, request.client.host if request.client else None),
             max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s,
         )
         if result.user_id is None:
@@ -65,10 +67,12 @@ class WebController(Controller):
                 subject_type="web_user", subject_id=data.username[:64], outcome="denied", status_code=401,
                 detail={"reason": result.reason},
             )
-            error = "账户已被锁定，请稍后再试。" if result.reason == "account locked" else "用户名或密码错误。"
+            # two answers only, the same for names that exist and names that do not
+            error = "尝试次数过多，请稍后再试。" if result.retry_after_s else "用户名或密码错误。"
             return Template("login.html", context=page_context(request, error=error, username=data.username[:64]),
-                            status_code=401)
-        request.set_session({"uid": result.user_id, "iat": time.time()})
+                            status_code=429 if result.retry_after_s else 401,
+                            headers={"Retry-After": str(result.retry_after_s)} if result.retry_after_s else None)
+        request.set_session({"uid": result.user_id, "iat": time.time(), "gen": result.generation})
         await audit.record(db, actor=Actor(actor_type="user", actor_id=str(result.user_id), actor_name=data.username,
                                            request_id=request.scope.get("state", {}).get("request_id"),
                                            client_addr=request.client.host if request.client else None),
@@ -77,7 +81,10 @@ class WebController(Controller):
 
     @post("/logout", opt={"authenticated": True}, status_code=303)
     async def logout(self, request: Request[Any, Any, Any], db: DB) -> Redirect:
+        identity = identity_of(request)
         await audit.record(db, actor=Actor.from_connection(request), action="auth.logout", subject_type="web_user")
+        if identity.kind == "user" and identity.id is not None:
+            await identity_service.end_sessions(db, user_id=identity.id)
         request.clear_session()
         return Redirect("/?bye=1", status_code=303)
 

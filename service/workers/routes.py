@@ -98,7 +98,8 @@ class WorkerController(Controller):
 
     @patch("/{worker_ref:str}", operation_id="UpdateCommunityWorker",
            summary="Change a worker's name, community, post or status (left with a left_date)",
-           opt=_manage(_worker_update_domains), responses=problems(*AUTHED, 404))
+           opt={"permission": Permission("community_worker", "manage", domain=_worker_update_domains,
+                                         visible_with="read")}, responses=problems(*AUTHED, 404))
     async def update(self, request: Request[Any, Any, Any], db: DB, worker_ref: FromPath[str],
                      data: JSONBody[WorkerUpdate]) -> WorkerRead:
         return await service.update(db, actor=Actor.from_connection(request, "admin"), worker_ref=worker_ref,

@@ -128,7 +128,7 @@ def test_backoff_doubles_and_keeps_trying_for_at_least_24_hours():
 async def test_a_failing_callback_is_given_up_only_after_the_retry_window(database, db):
     # no app here: a worker of our own with a short window is the only one delivering
     pool = await create_pool(database, min_size=1, max_size=2)
-    worker = DeliveryWorker(pool, backoff=Backoff(first_s=0.01, max_s=0.01, give_up_after_s=0.5))
+    worker = DeliveryWorker(pool, backoff=Backoff(first_s=0.01, max_s=0.01, give_up_after_s=0.5), development=True)
     try:
         async with Receiver(status=500) as receiver:
             client_id = await db.fetchval("update api_client set callback_url = $1, callback_secret = 's3cret' "

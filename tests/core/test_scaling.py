@@ -32,8 +32,8 @@ BY_COUNTY = {
     "matter_refusal": ("county_code", ["id"]),
 }
 REFERENCE = {
-    "jurisdiction", "web_user", "api_client", "api_token", "role_assignment", "calendar_day", "county_setting",
-    "screening_rule",
+    "jurisdiction", "web_user", "api_client", "api_token", "role_assignment", "login_failure", "calendar_day",
+    "county_setting", "screening_rule",
 }
 ONE_NODE = {
     "schema_migration", "registry_entry_counter", "audit_event", "audit_leaf", "audit_gap", "merkle_log",

@@ -115,5 +115,5 @@ async def test_hanging_and_failing_callbacks_neither_slow_decisions_nor_go_unlog
         await eventually(timed_out_and_retried, within=3 * HANG_TIMEOUT_S, every=0.2)
         log = (await client.get(f"{BASE}/{ids['hang'][0]}/deliveries", headers=civil)).json()[0]
         assert log["delivered_at"] is None
-        assert all(a["status_code"] is None and "Timeout" in a["error"] for a in log["log"])
+        assert all(a["status_code"] is None and a["error"] == "等待回调应答超时" for a in log["log"])
         assert all(a["duration_ms"] >= HANG_TIMEOUT_S * 1000 * 0.9 for a in log["log"])

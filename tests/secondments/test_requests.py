@@ -138,10 +138,11 @@ async def test_impossible_transition_is_409_naming_the_allowed_ones(client, stre
                           json={"reason": "街道已自行解决"})
     assert r.status_code == 200
     assert r.json()["status"] == "withdrawn"
-    # a county bureau may not decide; only the county organisation department does
+    # a county bureau may not decide; only the county organisation department does (and a bureau, which
+    # may not read secondments either, is told the request does not exist, as a read would tell it)
     r = await client.post(f"/api/v1/secondment-requests/{created['id']}/decision",
                           headers=as_client("civil-affairs"), json={"outcome": "approve", "reasons": "x"})
-    assert r.status_code == 403
+    assert r.status_code == 404
 
 
 async def test_approval_below_the_staffing_standard_is_allowed_and_the_warning_kept(client, street, orgdept, body):

@@ -30,23 +30,6 @@ OUTCOME_LABELS = {"ok": "成功", "denied": "拒绝访问", "refused": "拒绝�
 ACTOR_LABELS = {"user": "网页用户", "client": "接口客户端", "anonymous": "匿名", "system": "系统"}
 PAGE_SIZE = 50
 PEOPLE_MAX = 20
-# a person by name: web users by username or display name, API clients by name or organisation
-FIND_PEOPLE = """
-select 'user' as actor_type, id::text as actor_id, display_name as name, username as detail
-from web_user where username ilike '%' || $1 || '%' or display_name ilike '%' || $1 || '%'
-union all
-select 'client', id::text, organisation, name
-from api_client where name ilike '%' || $1 || '%' or organisation ilike '%' || $1 || '%'
-order by 1, 2
-limit $2
-"""
-
-
-def _like_text(text: str) -> str:
-    """The person's words as literal text for ILIKE (a % or _ typed is not a wildcard)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _start_of(day: str | None, *, next_day: bool = False) -> datetime.datetime | None:
     """A date on China's calendar as the instant it starts (the next day's start for an inclusive `until`)."""
     if not day:
@@ -83,7 +66,8 @@ class AuditPages(Controller):
         people: list[dict[str, str]] = []
         if person and person.strip() and not actor_id:
             # by name: one match is searched at once; several are offered to choose from
-            people = [dict(r) for r in await db.fetch(FIND_PEOPLE, _like_text(person.strip()), PEOPLE_MAX)]
+            people = await audit.find_people(db, text=person.strip(), subtrees=scope_of(request, None),
+                                             limit=PEOPLE_MAX)
             if len(people) == 1:
                 actor_type, actor_id = people[0]["actor_type"], people[0]["actor_id"]
         f = {"person": person or "", "actor_type": actor_type or "", "actor_id": actor_id or "", "action": action or "",
