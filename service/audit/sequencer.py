@@ -218,7 +218,10 @@ async def start(app: Litestar) -> Callable[[], Awaitable[None]] | None:
     settings = app.state.settings
     try:
         key: Ed25519PrivateKey | None = keys.load_signing_key(settings)
-    except keys.SigningKeyMissing as exc:
+    except (keys.SigningKeyMissing, ValueError, OSError) as exc:
+        if not settings.dev_mode:
+            # outside development an unsigned log is not an option: the service does not start
+            raise keys.SigningKeyMissing(f"the audit signing key cannot be used: {exc}") from exc
         log.error("audit checkpoints will not be signed: %s", exc)
         key = None
     pool: asyncpg.Pool = app.state.pool
