@@ -48,7 +48,10 @@ async def test_the_app_signs_in_as_the_service_role_which_owns_nothing(client, a
     assert roles.user_of(client.app.state.database_url) == SERVICE_ROLE
     assert await as_service.fetchval("select current_user") == SERVICE_ROLE
     role = await as_service.fetchrow("select * from pg_roles where rolname = current_user")
-    assert not (role["rolsuper"] or role["rolcreaterole"] or role["rolcreatedb"] or role["rolbypassrls"])
+    assert not (role["rolsuper"])
+    assert not (role["rolcreaterole"])
+    assert not (role["rolcreatedb"])
+    assert not (role["rolbypassrls"])
     owned = await as_service.fetchval("select count(*) from pg_class where relowner = "
                                       "(select oid from pg_roles where rolname = current_user)")
     assert owned == 0
