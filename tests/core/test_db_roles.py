@@ -125,3 +125,32 @@ async def test_migrate_refuses_to_grant_to_a_role_that_owns_a_table(db):
     await db.execute(f"create table stray (x int); alter table stray owner to {SERVICE_ROLE}")
     with pytest.raises(MigrationError, match="owns stray"):
         await migrate(db, PROJECT_ROOT / "migrations", grant_to=SERVICE_ROLE)
+
+
+async def test_migrate_runs_as_the_owner_of_migration_database_url_and_grants_database_urls_role(server_url,
+                                                                                                   tmp_path):
+    from tests.conftest import drop_database, fresh_database
+    from tests.core.test_cli import run_cli
+
+    empty = await fresh_database(server_url, template_name=None)
+    try:
+        r = run_cli("migrate", database_url=service_url(empty), data_dir=tmp_path,
+                    extra_env={"MIGRATION_DATABASE_URL": empty})
+        assert r.returncode == 0, r.stderr
+        assert f"the service's database role {SERVICE_ROLE} holds exactly its declared rights" in r.stdout
+        # the service's role, not the owner, then loads the demo data and serves
+        r = run_cli("load-demo", database_url=service_url(empty), data_dir=tmp_path)
+        assert r.returncode == 0, r.stderr
+        owner = await connect(empty)
+        try:
+            assert await owner.fetchval("select count(*) from pg_class where relowner = "
+                                        "(select oid from pg_roles where rolname = $1)", SERVICE_ROLE) == 0
+            assert await owner.fetchval("select count(*) from web_user") > 0
+        finally:
+            await owner.close()
+        # the service's own role cannot migrate: it may not create anything in the schema
+        r = run_cli("migrate", database_url=service_url(empty), data_dir=tmp_path)
+        assert r.returncode == 1
+        assert "permission denied for schema public" in r.stderr
+    finally:
+        await drop_database(server_url, empty)
