@@ -18,10 +18,11 @@ from typing import Any
 import asyncpg
 
 from service.core import migrate as migrations
+from service.core import roles
 from service.core.audit import Actor
 from service.core.db import connect
-from service.core.embedded import start_embedded, stop_embedded
-from service.core.settings import Settings, load_settings
+from service.core.embedded import embedded_urls, stop_embedded
+from service.core.settings import Settings, SettingsError, load_settings
 
 
 class CliError(Exception):
@@ -31,15 +32,40 @@ class CliError(Exception):
 CLI_ACTOR = Actor(actor_type="system", actor_id=None, actor_name=f"cli:{getpass.getuser()}")
 
 
-def _database_url(settings: Settings, *, start: bool = True) -> str:
+async def _embedded_async(settings: Settings) -> tuple[str, str]:
+    try:
+        return await embedded_urls(settings.data_dir)
+    except Exception as exc:
+        raise CliError(f"could not start the embedded PostgreSQL in {settings.data_dir / 'pg'}: {exc}") from exc
+
+
+async def _database_url(settings: Settings) -> str:
+    """Where the service's own role signs in: DATABASE_URL, or the embedded server as `mr_service`."""
     if settings.database_url:
         return settings.database_url
-    if not start:
-        raise CliError("no DATABASE_URL set and the embedded PostgreSQL is not to be started here")
-    try:
-        return start_embedded(settings.data_dir / "pg")
-    except Exception as exc:  # the embedded server's own errors are many; one line is enough
-        raise CliError(f"could not start the embedded PostgreSQL in {settings.data_dir / 'pg'}: {exc}") from exc
+    return (await _embedded_async(settings))[1]
+
+
+async def _owner_url(settings: Settings) -> str:
+    """Where migrations run: MIGRATION_DATABASE_URL (the owner), else DATABASE_URL, else the embedded owner."""
+    if settings.migration_database_url:
+        return settings.migration_database_url
+    if settings.database_url:
+        return settings.database_url
+    return (await _embedded_async(settings))[0]
+
+
+def _service_role(settings: Settings) -> str | None:
+    """The role `migrate` grants the service's rights to (None: the service signs in as the owner itself)."""
+    if not settings.database_url:
+        return roles.EMBEDDED_SERVICE_ROLE
+    if not settings.migration_database_url:
+        return None
+    service, owner = roles.user_of(settings.database_url), roles.user_of(settings.migration_database_url)
+    if service is None:
+        raise CliError("DATABASE_URL names no user: cannot tell which role the service signs in as, to grant "
+                       "it its rights (docs/operations.md)")
+    return None if service == owner else service
 
 
 async def _connect(url: str) -> asyncpg.Connection:
@@ -58,8 +84,9 @@ def _redact(url: str) -> str:
     return url
 
 
-async def _with_conn(settings: Settings, fn: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
-    conn = await _connect(_database_url(settings))
+async def _with_conn(settings: Settings, fn: Callable[[asyncpg.Connection], Awaitable[Any]], *,
+                     owner: bool = False) -> Any:
+    conn = await _connect(await (_owner_url(settings) if owner else _database_url(settings)))
     try:
         return await fn(conn)
     finally:
@@ -75,22 +102,38 @@ async def _in_transaction(settings: Settings, fn: Callable[[asyncpg.Connection],
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> None:
+    grant_to = _service_role(settings)
+
     async def run(conn: asyncpg.Connection) -> list[str]:
         try:
-            return await migrations.migrate(conn, settings.migrations_dir)
+            return await migrations.migrate(conn, settings.migrations_dir, grant_to=grant_to)
         except migrations.MigrationError as exc:
             raise CliError(str(exc)) from exc
 
-    applied = asyncio.run(_with_conn(settings, run))
+    applied = asyncio.run(_with_conn(settings, run, owner=True))
     print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "; schema is current"))
+    if grant_to is not None:
+        print(f"the service's database role {grant_to} holds exactly its declared rights (service/core/roles.py)")
+    else:
+        print("note: the service signs in as the role that owns the schema; set MIGRATION_DATABASE_URL to the "
+              "owner and DATABASE_URL to a role of its own (docs/operations.md)")
 
 
 def _credentials_file(settings: Settings) -> Path:
     return settings.data_dir / "demo-credentials.txt"
 
 
+def _require(settings: Settings, *names: str) -> None:
+    try:
+        settings.require_secrets(*names)
+    except SettingsError as exc:
+        raise CliError(str(exc)) from exc
+
+
 def cmd_load_demo(settings: Settings, _args: argparse.Namespace) -> None:
     from service.demo.loader import describe, load
+
+    _require(settings, "MR_TOKEN_PEPPER")
 
     async def run(conn: asyncpg.Connection) -> Any:
         behind = await migrations.pending(conn, settings.migrations_dir)
@@ -112,7 +155,15 @@ def cmd_load_demo(settings: Settings, _args: argparse.Namespace) -> None:
 
 
 def _check_ready(settings: Settings) -> str:
-    url = _database_url(settings)
+    """Refuse to serve (one line) without the secrets, with the schema behind, or as a privileged role."""
+    _require(settings)
+    if not settings.dev_mode:
+        from service.audit import keys
+
+        try:
+            keys.load_signing_key(settings)
+        except (keys.SigningKeyMissing, ValueError, OSError) as exc:
+            raise CliError(f"MR_AUDIT_SIGNING_KEY_FILE: {exc}") from exc
 
     async def run(conn: asyncpg.Connection) -> None:
         try:
@@ -122,16 +173,22 @@ def _check_ready(settings: Settings) -> str:
         if behind:
             raise CliError(f"schema is behind by {len(behind)} migration(s) ({', '.join(behind)}); "
                            "run `matter-registry migrate` first")
+        if not settings.dev_mode:
+            try:
+                await roles.check_unprivileged(conn, await conn.fetchval("select current_user"))
+            except roles.RoleError as exc:
+                raise CliError(str(exc)) from exc
 
-    async def main() -> None:
+    async def main() -> str:
+        url = await _database_url(settings)
         conn = await _connect(url)
         try:
             await run(conn)
         finally:
             await conn.close()
+        return url
 
-    asyncio.run(main())
-    return url
+    return asyncio.run(main())
 
 
 def _serve(settings: Settings, url: str, *, host: str, port: int, workers: int) -> None:
@@ -187,6 +244,8 @@ def cmd_create_token(settings: Settings, args: argparse.Namespace) -> None:
     from service.core.errors import NotFound
     from service.identity import service
     from service.identity.schemas import ClientCreate, RoleGrant, TokenCreate
+
+    _require(settings, "MR_TOKEN_PEPPER")
 
     async def run(conn: asyncpg.Connection) -> str:
         try:

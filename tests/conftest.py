@@ -2,6 +2,11 @@
 
 A template database is migrated and loaded with the demo data once per session; each test gets
 its own copy (CREATE DATABASE ... TEMPLATE, file copy), so tests are isolated and never mocked.
+
+Two roles, as in production: the server's URL (the owner) migrates the template, which grants the
+service's role `mr_test_service` its rights (service/core/roles.py); the app under test signs in as
+that role (`make_settings`), so every test proves the service works with those rights alone. The `db`
+fixture stays the owner, to look at (and, in tamper tests, break) what the service wrote.
 """
 
 from __future__ import annotations
@@ -24,12 +29,29 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.core.db import connect, database_url, recreate_database
 from service.core.embedded import start_embedded, stop_embedded
+from service.core.roles import ensure_login_role, with_user
 from service.core.settings import Settings, load_settings
 
 TEMPLATE = "mr_test_template"
+SERVICE_ROLE = "mr_test_service"
+SERVICE_PASSWORD = "test-service-password-0123456789"
 PEPPER = "test-pepper-0123456789"
 SECRET = "test-secret-0123456789abcdef"
 _counter = itertools.count()
+
+
+def service_url(url: str) -> str:
+    """The same database, signed in as the service's role."""
+    return with_user(url, SERVICE_ROLE, SERVICE_PASSWORD)
+
+
+async def create_service_role(server_url: str) -> None:
+    """The service's login role on this server (roles are the server's, not a database's)."""
+    admin = await connect(server_url)
+    try:
+        await ensure_login_role(admin, SERVICE_ROLE, SERVICE_PASSWORD)
+    finally:
+        await admin.close()
 
 
 def db_name(url: str) -> str:
@@ -48,25 +70,29 @@ async def drop_database(server_url: str, url: str) -> None:
 def server_url() -> Iterator[str]:
     external = os.environ.get("DATABASE_URL")
     if external:
+        asyncio.run(create_service_role(external))
         yield external
         return
     # a folder of our own, not pytest's tmp_path: pytest prunes old tmp folders, which would pull the
     # data from under a server still used by a concurrent test run
     folder = Path(tempfile.mkdtemp(prefix="mr-test-pg-"))
     try:
-        yield start_embedded(folder / "data")
+        url = start_embedded(folder / "data")
+        asyncio.run(create_service_role(url))
+        yield url
     finally:
         stop_embedded(folder / "data")
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def make_settings(url: str | None, data_dir: Path) -> Settings:
+def make_settings(url: str | None, data_dir: Path, *, as_owner: bool = False) -> Settings:
+    """Settings of an app signing in to `url`'s database as the service's role (`as_owner`: as given)."""
     env = {
         "MR_DATA_DIR": str(data_dir), "MR_TOKEN_PEPPER": PEPPER, "MR_SECRET_KEY": SECRET, "MR_DEV": "1",
         "MR_LOG_LEVEL": "WARNING", "MR_POOL_MIN": "1", "MR_POOL_MAX": "5",
     }
     if url:
-        env["DATABASE_URL"] = url
+        env["DATABASE_URL"] = url if as_owner else service_url(url)
     return load_settings(env)
 
 
@@ -81,7 +107,7 @@ def template(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Demo:
 
     async def build() -> Demo:
         url = await recreate_database(server_url, TEMPLATE)
-        creds = await migrate_and_load(url, pepper=PEPPER.encode())
+        creds = await migrate_and_load(url, pepper=PEPPER.encode(), service_url=service_url(url))
         return Demo(users={u: p for u, p, _, _ in creds.users}, tokens={c: t for c, t, _, _ in creds.tokens})
 
     return asyncio.run(build())

@@ -1,7 +1,8 @@
 """The checkpoint signing key (Ed25519) and the signed tree head format.
 
 The private key lives in a file named by MR_AUDIT_SIGNING_KEY_FILE (PKCS#8 PEM, or 32 raw bytes),
-or, in development only, in a file generated once in the data directory. Never in the database.
+or, in development only (MR_DEV=1), in a file generated once in the data directory. Never in the
+database. Outside development the service does not start without the file.
 """
 
 from __future__ import annotations
@@ -43,11 +44,12 @@ def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
         if not path.exists():
             raise SigningKeyMissing(f"audit signing key file {path} does not exist")
         return _load_private(path)
+    if not settings.dev_mode:
+        # a development key lying in the data folder is not a production key: never picked up here
+        raise SigningKeyMissing("no audit signing key: set MR_AUDIT_SIGNING_KEY_FILE (an Ed25519 PEM file)")
     path = settings.data_dir / DEV_KEY_FILE
     if path.exists():
         return _load_private(path)
-    if not settings.dev_mode:
-        raise SigningKeyMissing("no audit signing key: set MR_AUDIT_SIGNING_KEY_FILE (an Ed25519 PEM file)")
     # several workers start at once on a fresh data folder: the first key to be linked into place is
     # everyone's (a key is written whole to a file of its own, then hard-linked: atomic, never half-read)
     key = Ed25519PrivateKey.generate()

@@ -218,7 +218,11 @@ async def start(app: Litestar) -> Callable[[], Awaitable[None]] | None:
     settings = app.state.settings
     try:
         key: Ed25519PrivateKey | None = keys.load_signing_key(settings)
-    except keys.SigningKeyMissing as exc:
+    except (keys.SigningKeyMissing, ValueError, OSError) as exc:
+        if settings.audit_signing_key_file is not None:
+            # a key file was given and cannot be used: the service does not start (without one, outside
+            # development, Settings.require_secrets has refused to start already)
+            raise keys.SigningKeyMissing(f"the audit signing key cannot be used: {exc}") from exc
         log.error("audit checkpoints will not be signed: %s", exc)
         key = None
     pool: asyncpg.Pool = app.state.pool

@@ -10,12 +10,12 @@ from typing import Any
 import asyncpg
 from litestar import Litestar
 
-from service.core import migrate
+from service.core import migrate, roles
 from service.core.auth import IdentityResolver
 from service.core.authz import Authorizer
 from service.core.changes import ChangeListener
 from service.core.db import create_pool
-from service.core.embedded import start_embedded
+from service.core.embedded import embedded_urls
 from service.core.replica import ReadRouter, close_read_pool, open_read_pool
 from service.core.settings import Settings
 from service.core.tree import JurisdictionTree
@@ -32,20 +32,37 @@ class SchemaBehind(RuntimeError):
     pass
 
 
-def database_url(settings: Settings) -> str:
-    return settings.database_url or start_embedded(settings.data_dir / "pg")
+async def database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded server signed in as the service's own role."""
+    if settings.database_url:
+        return settings.database_url
+    _owner, service = await embedded_urls(settings.data_dir)
+    return service
+
+
+async def check_own_role(conn: asyncpg.Connection, settings: Settings) -> None:
+    """The service's role must own nothing and hold no power beyond its grants; outside development it
+    does not start otherwise (in development, e.g. a benchmark on a database of its own, a warning)."""
+    try:
+        await roles.check_unprivileged(conn, await conn.fetchval("select current_user"))
+    except roles.RoleError as exc:
+        if not settings.dev_mode:
+            raise
+        log.warning("%s", exc)
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    url = database_url(settings)
+    settings.require_secrets()
+    url = await database_url(settings)
     pool = await create_pool(url, min_size=settings.pool_min, max_size=settings.pool_max)
     read_pool = None
     stoppers: list[Callable[[], Awaitable[None]]] = []
     listener: ChangeListener | None = None
     try:
         async with pool.acquire() as conn:
+            await check_own_role(conn, settings)
             behind = await migrate.pending(conn, settings.migrations_dir)
             if behind:
                 raise SchemaBehind(

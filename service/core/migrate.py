@@ -12,6 +12,8 @@ from pathlib import Path
 
 import asyncpg
 
+from service.core import roles
+
 LOCK_KEY = 0x4D52_4D49  # "MRMI": one key for every process of every deployment on this database
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -48,6 +50,10 @@ async def _applied(conn: asyncpg.Connection) -> dict[int, tuple[str, str]]:
     exists = await conn.fetchval("select to_regclass('schema_migration') is not null")
     if not exists:
         return {}
+    if not await conn.fetchval("select has_table_privilege('schema_migration', 'SELECT')"):
+        raise MigrationError(f"the database role {await conn.fetchval('select current_user')!r} may not read "
+                             "schema_migration: has `matter-registry migrate` granted the service's rights? "
+                             "(docs/operations.md)")
     rows = await conn.fetch("select version, filename, checksum from schema_migration")
     return {r["version"]: (r["filename"], r["checksum"]) for r in rows}
 
@@ -69,8 +75,12 @@ async def pending(conn: asyncpg.Connection, directory: Path) -> list[str]:
     return [name for version, name, _, _ in files if version not in applied]
 
 
-async def migrate(conn: asyncpg.Connection, directory: Path) -> list[str]:
-    """Apply every pending file, each in its own transaction; return the names applied."""
+async def migrate(conn: asyncpg.Connection, directory: Path, *, grant_to: str | None = None) -> list[str]:
+    """Apply every pending file, each in its own transaction; return the names applied.
+
+    `grant_to`: the service's database role, given exactly its declared rights afterwards (every time,
+    also when nothing was pending: service/core/roles.py).
+    """
     files = migration_files(directory)
     await conn.execute("select pg_advisory_lock($1)", LOCK_KEY)
     try:
@@ -91,6 +101,14 @@ async def migrate(conn: asyncpg.Connection, directory: Path) -> list[str]:
             except asyncpg.PostgresError as exc:
                 raise MigrationError(f"migration {name} failed and was rolled back: {exc}") from exc
             done.append(name)
+        if grant_to is not None:
+            try:
+                async with conn.transaction():
+                    await roles.apply_grants(conn, grant_to)
+            except roles.RoleError as exc:
+                raise MigrationError(str(exc)) from exc
+            except asyncpg.PostgresError as exc:
+                raise MigrationError(f"granting the service's role {grant_to!r} its rights failed: {exc}") from exc
         return done
     finally:
         await conn.execute("select pg_advisory_unlock($1)", LOCK_KEY)

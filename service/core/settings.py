@@ -11,9 +11,20 @@ import msgspec
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+class SettingsError(RuntimeError):
+    pass
+
+
+# development generates these once into the data folder; elsewhere they must be given
+SECRETS = ("MR_SECRET_KEY", "MR_TOKEN_PEPPER", "MR_AUDIT_SIGNING_KEY_FILE")
+MIN_SECRET_CHARS = 16
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None
     """None means: start the embedded PostgreSQL in `data_dir`."""
+    migration_database_url: str | None = None
+    """The owner's URL, for `matter-registry migrate` (None: DATABASE_URL's role migrates)."""
     data_dir: Path
     host: str
     port: int
@@ -31,12 +42,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     policies_dir: Path
     audit_signing_key_file: Path | None
     read_database_url: str | None
+    missing_secrets: tuple[str, ...] = ()
+    """Secrets not given outside development (their values above are empty): the service does not start."""
+
+    def require_secrets(self, *names: str) -> None:
+        """Raise SettingsError (one line naming the variables) if any of `names` (default: all) is missing."""
+        missing = [n for n in self.missing_secrets if not names or n in names]
+        if missing:
+            raise SettingsError(
+                f"{' and '.join(missing)} not set: outside development (MR_DEV=1) the service does not start "
+                f"without {'it' if len(missing) == 1 else 'them'} (MR_SECRET_KEY, MR_TOKEN_PEPPER: at least "
+                f"{MIN_SECRET_CHARS} characters each; MR_AUDIT_SIGNING_KEY_FILE: an Ed25519 key file; "
+                "docs/operations.md)"
+            )
 
 
-def _key(raw: str | None, fallback_file: Path) -> bytes:
-    """A secret from the environment, or one generated once and kept beside the data (development)."""
+def _key(raw: str | None, fallback_file: Path, *, dev: bool) -> bytes:
+    """A secret from the environment, or (development only) one generated once and kept beside the data.
+
+    Outside development a missing secret is b"" (load_settings notes it; the service refuses to start).
+    """
     if raw:
         return raw.encode()
+    if not dev:
+        return b""
     if fallback_file.exists():
         return fallback_file.read_bytes().strip()
     fallback_file.parent.mkdir(parents=True, exist_ok=True)
@@ -50,16 +79,26 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     e = dict(os.environ) if env is None else env
     data_dir = Path(e.get("MR_DATA_DIR", PROJECT_ROOT / ".data")).resolve()
     signing = e.get("MR_AUDIT_SIGNING_KEY_FILE")
+    dev = e.get("MR_DEV", "0") == "1"
+    missing: list[str] = []
+    if not dev:
+        for name in ("MR_SECRET_KEY", "MR_TOKEN_PEPPER"):
+            if len(e.get(name) or "") < MIN_SECRET_CHARS:
+                missing.append(name)
+        if not signing:
+            missing.append("MR_AUDIT_SIGNING_KEY_FILE")
     return Settings(
         database_url=e.get("DATABASE_URL") or None,
+        migration_database_url=e.get("MIGRATION_DATABASE_URL") or None,
+        missing_secrets=tuple(missing),
         read_database_url=e.get("READ_DATABASE_URL") or None,
         data_dir=data_dir,
         host=e.get("MR_HOST", "127.0.0.1"),
         port=int(e.get("MR_PORT", "8000")),
-        secret_key=_key(e.get("MR_SECRET_KEY"), data_dir / "secret_key"),
-        token_pepper=_key(e.get("MR_TOKEN_PEPPER"), data_dir / "token_pepper"),
+        secret_key=_key(e.get("MR_SECRET_KEY"), data_dir / "secret_key", dev=dev),
+        token_pepper=_key(e.get("MR_TOKEN_PEPPER"), data_dir / "token_pepper", dev=dev),
         log_level=e.get("MR_LOG_LEVEL", "INFO").upper(),
-        dev_mode=e.get("MR_DEV", "0") == "1",
+        dev_mode=dev,
         pool_min=int(e.get("MR_POOL_MIN", "2")),
         pool_max=int(e.get("MR_POOL_MAX", "10")),
         max_body_bytes=int(e.get("MR_MAX_BODY_BYTES", str(1_000_000))),

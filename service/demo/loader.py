@@ -12,6 +12,7 @@ from service.admission.demo import load_admission
 from service.core.audit import SYSTEM
 from service.core.db import connect
 from service.core.migrate import migrate
+from service.core.roles import user_of
 from service.core.settings import PROJECT_ROOT
 from service.demo import data
 from service.identity import service as identity
@@ -68,11 +69,19 @@ async def load(conn: asyncpg.Connection, *, pepper: bytes) -> Credentials | None
     return creds
 
 
-async def migrate_and_load(url: str, *, pepper: bytes) -> Credentials:
-    """A new database made ready to use: migrated, with the demo data loaded (benchmarks and tests)."""
+async def migrate_and_load(url: str, *, pepper: bytes, service_url: str | None = None) -> Credentials:
+    """A new database made ready to use: migrated, with the demo data loaded (benchmarks and tests).
+
+    `url` signs in as the owner, who migrates. With `service_url` (the same database, as the service's
+    role), that role is granted its rights and loads the demo data itself, as the service would.
+    """
     conn = await connect(url)
     try:
-        await migrate(conn, PROJECT_ROOT / "migrations")
+        await migrate(conn, PROJECT_ROOT / "migrations", grant_to=user_of(service_url) if service_url else None)
+    finally:
+        await conn.close()
+    conn = await connect(service_url or url)
+    try:
         creds = await load(conn, pepper=pepper)
     finally:
         await conn.close()

@@ -11,13 +11,14 @@ from service.audit import keys
 from service.audit.sequencer import Sequencer, sources_present
 from service.core.audit import Actor, record
 from service.core.db import create_pool
+from tests.conftest import service_url
 
 
 @pytest.fixture
 async def sequencer(client, database, settings) -> AsyncIterator[Sequencer]:
     """A sequencer on the test's own event loop (the app's runs on the test client's), same key, same
     database: the advisory lock keeps the two from overlapping, as with two processes."""
-    pool = await create_pool(database, min_size=1, max_size=3)
+    pool = await create_pool(service_url(database), min_size=1, max_size=3)  # as the service signs in
     try:
         async with pool.acquire() as conn:
             sources = await sources_present(conn)

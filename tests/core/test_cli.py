@@ -29,7 +29,7 @@ def test_unreachable_database_is_one_clear_line(tmp_path):
 
 async def test_serve_refuses_when_the_schema_is_behind(server_url, tmp_path):
     empty = await fresh_database(server_url, template_name=None)
-    r = run_cli("serve", database_url=empty, data_dir=tmp_path)
+    r = run_cli("serve", database_url=empty, data_dir=tmp_path, extra_env={"MR_DEV": "1"})
     assert r.returncode == 1
     assert "schema is behind" in r.stderr
     assert "matter-registry migrate" in r.stderr

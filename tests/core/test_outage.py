@@ -15,7 +15,7 @@ from service.core.db import connect
 from service.core.embedded import start_embedded, stop_embedded
 from service.core.migrate import migrate
 from service.core.settings import PROJECT_ROOT
-from tests.conftest import make_settings
+from tests.conftest import SERVICE_ROLE, create_service_role, make_settings
 
 
 async def test_database_outage_answers_503_and_recovers_without_restart(tmp_path):
@@ -23,8 +23,9 @@ async def test_database_outage_answers_503_and_recovers_without_restart(tmp_path
     folder = Path(tempfile.mkdtemp(prefix="mr-outage-pg-"))
     pgdata = folder / "own-pg"
     url = start_embedded(pgdata)
+    await create_service_role(url)
     conn = await connect(url)
-    await migrate(conn, PROJECT_ROOT / "migrations")
+    await migrate(conn, PROJECT_ROOT / "migrations", grant_to=SERVICE_ROLE)
     await conn.close()
     try:
         async with AsyncTestClient(app=create_app(make_settings(url, tmp_path))) as client:

@@ -25,7 +25,7 @@ from service.core.db import connect
 from service.core.replica import LSN_COOKIE, RETRY_AFTER_S, parse_lsn
 from service.demo.loader import migrate_and_load
 from service.registry.service import today
-from tests.conftest import PEPPER, make_settings
+from tests.conftest import PEPPER, create_service_role, make_settings, service_url
 from tests.replica.cluster import Cluster, free_port, replication_lag
 from tests.web.test_sign_in import csrf_of, sign_in
 
@@ -51,7 +51,9 @@ def replicated() -> Iterator[Replicated]:
         admin = await connect(cluster.primary.url())
         await admin.execute("create database registry")
         await admin.close()
-        creds = await migrate_and_load(cluster.primary.url("registry"), pepper=PEPPER.encode())
+        await create_service_role(cluster.primary.url())
+        creds = await migrate_and_load(cluster.primary.url("registry"), pepper=PEPPER.encode(),
+                                       service_url=service_url(cluster.primary.url("registry")))
         await asyncio.to_thread(cluster.start_replica)
         return Replicated(cluster=cluster, primary_url=cluster.primary.url("registry"),
                           replica_url=cluster.replica.url("registry"),
@@ -66,7 +68,7 @@ def replicated() -> Iterator[Replicated]:
 @pytest.fixture
 async def client(replicated: Replicated, tmp_path: Path) -> AsyncIterator[AsyncTestClient[Any]]:
     settings = msgspec.structs.replace(make_settings(replicated.primary_url, tmp_path),
-                                       read_database_url=replicated.replica_url)
+                                       read_database_url=service_url(replicated.replica_url))
     async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as c:
         yield c
 
@@ -168,7 +170,7 @@ async def test_the_writer_reads_its_change_at_once_and_others_once_it_is_replaye
     # the marker is a position in the primary's WAL, not state of the instance that wrote: another
     # instance behind the same load balancer honours it
     other_settings = msgspec.structs.replace(make_settings(replicated.primary_url, tmp_path / "other"),
-                                             read_database_url=replicated.replica_url)
+                                             read_database_url=service_url(replicated.replica_url))
     async with AsyncTestClient(app=create_app(other_settings), base_url="http://testserver.local") as elsewhere:
         there = await elsewhere.get(path, headers={"X-Min-LSN": marker})
         assert there.headers["x-read-from"] == "primary"

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from service.core.settings import PROJECT_ROOT
-from tests.conftest import PEPPER, SECRET
+from tests.conftest import PEPPER, SECRET, service_url
 
 
 def free_port() -> int:
@@ -34,9 +34,10 @@ def free_port() -> int:
 
 
 def server_env(database: str, data_dir: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database, "MR_DATA_DIR": str(data_dir), "MR_TOKEN_PEPPER": PEPPER,
-            "MR_SECRET_KEY": SECRET, "MR_LOG_LEVEL": "WARNING", "MR_DEV": "1", "MR_POOL_MIN": "1",
-            "MR_POOL_MAX": "5", **extra}
+    # the instances sign in as the service's role, as in production (tests/conftest.py)
+    return {**os.environ, "DATABASE_URL": service_url(database), "MR_DATA_DIR": str(data_dir),
+            "MR_TOKEN_PEPPER": PEPPER, "MR_SECRET_KEY": SECRET, "MR_LOG_LEVEL": "WARNING", "MR_DEV": "1",
+            "MR_POOL_MIN": "1", "MR_POOL_MAX": "5", **extra}
 
 
 def worker_pids(pid: int) -> list[int]:

@@ -26,7 +26,7 @@ from service.core.embedded import start_embedded, stop_embedded
 from service.demo.loader import migrate_and_load
 from tests.admission.conftest import submission
 from tests.admission.test_delivery import Receiver
-from tests.conftest import PEPPER
+from tests.conftest import PEPPER, create_service_role, service_url
 from tests.resilience.conftest import audit_verifies, eventually
 
 COMMUNITY = "430121001001"
@@ -49,7 +49,8 @@ class Call:
 
 async def prepare(url: str) -> str:
     """Schema and demo data on the test's own server; the department's token."""
-    creds = await migrate_and_load(url, pepper=PEPPER.encode())
+    await create_service_role(url)
+    creds = await migrate_and_load(url, pepper=PEPPER.encode(), service_url=service_url(url))
     return next(token for name, token, _, _ in creds.tokens if name == "civil-affairs")
 
 
