@@ -44,7 +44,8 @@ TABLE_RIGHTS: dict[str, tuple[str, ...] | str] = {
     "secondment_worker": APPEND_ONLY,
     # current state, changed by the service
     "jurisdiction": ("UPDATE",),
-    "web_user": ("UPDATE",),  # failed logins, lock-out, password
+    "web_user": ("UPDATE",),  # password, session generation (sign-out)
+    "login_failure": ("UPDATE", "DELETE"),  # failed sign-ins per name and address; cleared by a success
     "api_client": ("UPDATE",),  # callback URL and secret
     "api_token": ("UPDATE",),  # revoked_at, last_used_at
     "role_assignment": ("UPDATE",),  # revoked_at
