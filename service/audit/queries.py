@@ -180,3 +180,8 @@ def event_listing(
         args.append(limit)
         sql += f" limit ${len(args)}"
     return sql, args
+
+
+def explain(sql: str) -> str:
+    """The plan of a query, which binds its arguments without running it."""
+    return "explain " + sql
