@@ -27,6 +27,7 @@ from service.audit.schemas import (
     PublicKeyRead,
 )
 from service.audit.sequencer import start as start_sequencer
+from service.core import exports
 from service.core.auth import identity_of
 from service.core.authz import Authorizer, Permission
 from service.core.db import DB
@@ -142,9 +143,9 @@ class AuditController(Controller):
             sql, args = service.export_query(filters=filters, subtrees=subtrees, newest_first=order == "newest")
         # the query is bound and planned now, so a value it refuses is a problem, not a cut-off stream
         await service.check_export_query(db, sql=sql, args=args)
-        ext, media = ("csv", "text/csv; charset=utf-8") if format == "csv" else ("jsonl", "application/x-ndjson")
+        ext, media = ("csv", exports.CSV_MEDIA_TYPE) if format == "csv" else ("jsonl", "application/x-ndjson")
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        return Stream(
+        return exports.ExportStream(
             service.export_stream(request.app.state.pool, sql=sql, args=args, fmt=format, log_order=order == "log"),
             media_type=media, headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.{ext}"'},
         )

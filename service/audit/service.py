@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import datetime as dt
 import io
 from collections.abc import AsyncIterator
@@ -19,6 +18,7 @@ from service.audit.canonical import FIELDS, event_leaf, event_object
 from service.audit.schemas import AuditEventPage, AuditEventRead, Checkpoint, ConsistencyProof, InclusionProof
 from service.audit.sequencer import AUDIT_LOG_ID, TableSource, fetch_nodes
 from service.audit.verify import BOM, Finding, LogCheck, Report, jsonl_line
+from service.core import exports
 from service.core.errors import VALUE_REFUSED, NotFound, ValidationFailed
 from service.core.inputs import INT8_MAX
 
@@ -99,7 +99,7 @@ async def list_events(
 
 def _csv_chunk(rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    exports.writer(buf, lineterminator="\r\n").writerows(rows)
     return buf.getvalue().encode()
 
 

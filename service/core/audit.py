@@ -46,13 +46,19 @@ class Actor(msgspec.Struct, frozen=True):
 
     @classmethod
     def from_connection(cls, connection: ASGIConnection[Any, Any, Any, Any], role: str | None = None) -> Actor:
+        from service.core.network import client_address, keyed_address
+
         identity: Identity = identity_of(connection)
         state = connection.scope.get("state", {})
-        client = connection.client
+        handler = connection.scope.get("route_handler")
+        # a route that promises an anonymous caller's address is never kept (a complaint) records the
+        # keyed hash only, in its refusals (a 429) as elsewhere
+        keyed = identity.kind == "anonymous" and bool((getattr(handler, "opt", None) or {}).get("keyed_address"))
         return cls(
             actor_type=identity.kind, actor_id=str(identity.id) if identity.id is not None else None,
             actor_name=identity.name if identity.kind != "anonymous" else None, role=role,
-            request_id=state.get("request_id"), client_addr=client.host if client else None,
+            request_id=state.get("request_id"),
+            client_addr=("hmac:" + keyed_address(connection, "complaint")) if keyed else client_address(connection),
         )
 
 

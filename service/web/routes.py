@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from service.core import audit
 from service.core.audit import Actor
 from service.core.db import DB
+from service.core.network import client_address
 from service.identity import service as identity_service
 from service.web.context import PAGE_HEADERS, page_context
 from service.web.i18n import LOCALES
@@ -71,7 +72,7 @@ class WebController(Controller):
         request.set_session({"uid": result.user_id, "iat": time.time()})
         await audit.record(db, actor=Actor(actor_type="user", actor_id=str(result.user_id), actor_name=data.username,
                                            request_id=request.scope.get("state", {}).get("request_id"),
-                                           client_addr=request.client.host if request.client else None),
+                                           client_addr=client_address(request)),
                            action="auth.login", subject_type="web_user", subject_id=str(result.user_id))
         return Redirect("/", status_code=303)
 

@@ -17,6 +17,7 @@ from litestar.response import Stream, Template
 
 from service.audit import service as audit
 from service.audit.routes import scope_of
+from service.core import exports
 from service.core.authz import Permission
 from service.core.db import DB
 from service.core.errors import ServiceError
@@ -131,6 +132,6 @@ class AuditPages(Controller):
                                        newest_first=True)
         await audit.check_export_query(db, sql=sql, args=args)
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-        return Stream(audit.export_stream(request.app.state.pool, sql=sql, args=args, fmt="csv", log_order=False),
-                      media_type="text/csv; charset=utf-8",
-                      headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
+        rows = audit.export_stream(request.app.state.pool, sql=sql, args=args, fmt="csv", log_order=False)
+        return exports.ExportStream(rows, media_type=exports.CSV_MEDIA_TYPE, headers={
+            "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
