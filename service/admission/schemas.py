@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from service.core.schemas import Input, Output
+from service.core.schemas import MONEY_MAX, Input, Output, Title
 
 Kind = Literal["task", "plaque", "certificate", "report", "digital"]
 ListName = Literal[
@@ -21,7 +21,6 @@ Verdict = Literal["clear", "flagged", "refused"]
 Severity = Literal["refuse", "flag"]
 Frequency = Literal["once", "daily", "weekly", "monthly", "quarterly", "half_yearly", "yearly", "on_demand"]
 Code = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6,12}$", description="county, street or community code")]
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
@@ -31,7 +30,7 @@ ItemCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63
 class Resources(Input):
     """What follows the matter to the community (权随责走、费随事转、人随事转)."""
 
-    funding_yuan: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    funding_yuan: Annotated[int, msgspec.Meta(ge=0, le=MONEY_MAX)] | None = None
     funding_source: Short | None = None
     staff: Annotated[int, msgspec.Meta(ge=0, le=10_000)] | None = None
     authority: Short | None = None

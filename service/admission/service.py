@@ -38,6 +38,7 @@ from service.core import audit
 from service.core.audit import Actor
 from service.core.db import write_together
 from service.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from service.core.schemas import within_years
 from service.core.tree import JurisdictionTree
 from service.notifications import addresses, outbox
 from service.notifications.delivery import standard_secret
@@ -258,6 +259,14 @@ def _refusal_reason(status: str, findings: list[Any]) -> str | None:
     return "；".join(f"[{f['rule']}] {f['message']}" for f in findings if f["severity"] == "refuse")
 
 
+def _check_dates(data: AdmissionSubmission) -> None:
+    """A matter starts and ends within ten years of today (a year 9999 is a typo, not a plan)."""
+    day = today()
+    within_years("start_date", data.start_date, today=day)
+    if data.end_date is not None:
+        within_years("end_date", data.end_date, today=day)
+
+
 def _check_targets(targets: list[str], may_submit: Callable[[str], bool]) -> None:
     denied = [code for code in targets if not may_submit(code)]
     if denied:
@@ -270,6 +279,7 @@ async def submit(
     may_submit: Callable[[str], bool], source: ScreeningSource = UNCACHED, tree: JurisdictionTree | None = None,
 ) -> AdmissionRequestRead:
     """Save a draft or submit; targets in several counties become one linked request per county."""
+    _check_dates(data)
     _check_targets(data.targets, may_submit)
     by_county = await _route(conn, data.targets, tree)
     group_id: int | None = None
@@ -364,6 +374,11 @@ async def decide(conn: asyncpg.Connection, *, actor: Actor, request_id: int, dec
     current = await _row(conn, request_id)
     code = (current["body"].get("item_code") or f"adm-{request_id}")
     effective = decision.effective_from or today()
+    submitted = current["submitted_at"].astimezone(CHINA).date() if current["submitted_at"] is not None else None
+    if submitted is not None and effective < submitted:
+        raise ValidationFailed.field("effective_from", f"生效日期不得早于申请提交日期 {submitted.isoformat()} "
+                                     "(effective_from cannot precede the submission)", rule="admission.effective-from")
+    within_years("effective_from", effective, today=today())
     row, _ = await _transition(conn, actor=actor, request_id=request_id, to="approved", reason=decision.reason,
                                effective_from=effective, item_code=code)
     level = None

@@ -205,3 +205,7 @@ where (c.name ilike '%' || $1 || '%' or c.organisation ilike '%' || $1 || '%')
 order by 1, 2
 limit $2
 """
+
+def explain(sql: str) -> str:
+    """The plan of a query, which binds its arguments without running it."""
+    return "explain " + sql

@@ -27,12 +27,14 @@ from service.audit.schemas import (
     PublicKeyRead,
 )
 from service.audit.sequencer import start as start_sequencer
+from service.core import exports
 from service.core.auth import identity_of
 from service.core.authz import Authorizer, Permission
 from service.core.db import DB
 from service.core.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from service.core.lifespan import STARTERS
 from service.core.openapi import AUTHED, problems
+from service.core.schemas import bounded_instant
 
 if start_sequencer not in STARTERS:
     STARTERS.append(start_sequencer)
@@ -60,8 +62,8 @@ async def provide_filters(
     if actor_id is not None and actor_type is None:
         raise ValidationFailed.field("actor_id", "actor_id needs actor_type")
     return service.EventFilters(actor_type=actor_type, actor_id=actor_id, role=role, action=action,
-                                subject_type=subject_type, subject_id=subject_id, outcome=outcome, since=since,
-                                until=until)
+                                subject_type=subject_type, subject_id=subject_id, outcome=outcome,
+                                since=bounded_instant("since", since), until=bounded_instant("until", until))
 
 
 def scope_of(request: Request[Any, Any, Any], jurisdiction: str | None) -> list[str] | None:
@@ -139,9 +141,11 @@ class AuditController(Controller):
             sql, args = await service.log_export_query(db, tree_size=tree_size)
         else:
             sql, args = service.export_query(filters=filters, subtrees=subtrees, newest_first=order == "newest")
-        ext, media = ("csv", "text/csv; charset=utf-8") if format == "csv" else ("jsonl", "application/x-ndjson")
+        # the query is bound and planned now, so a value it refuses is a problem, not a cut-off stream
+        await service.check_export_query(db, sql=sql, args=args)
+        ext, media = ("csv", exports.CSV_MEDIA_TYPE) if format == "csv" else ("jsonl", "application/x-ndjson")
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        return Stream(
+        return exports.ExportStream(
             service.export_stream(request.app.state.pool, sql=sql, args=args, fmt=format, log_order=order == "log"),
             media_type=media, headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.{ext}"'},
         )

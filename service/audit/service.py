@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
 import datetime as dt
 import io
 from collections.abc import AsyncIterator
@@ -19,7 +18,9 @@ from service.audit.canonical import FIELDS, event_leaf, event_object
 from service.audit.schemas import AuditEventPage, AuditEventRead, Checkpoint, ConsistencyProof, InclusionProof
 from service.audit.sequencer import AUDIT_LOG_ID, TableSource, fetch_nodes
 from service.audit.verify import BOM, Finding, LogCheck, Report, jsonl_line
-from service.core.errors import NotFound, ValidationFailed
+from service.core import exports
+from service.core.errors import VALUE_REFUSED, NotFound, ValidationFailed
+from service.core.inputs import INT8_MAX
 
 LOGS = ("audit", "registry")
 EXPORT_PREFETCH = 2000
@@ -62,11 +63,14 @@ def decode_cursor(cursor: str, newest_first: bool) -> tuple[dt.datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         order, micros, event_id = msgspec.json.decode(raw, type=tuple[str, int, int])
-    except (binascii.Error, ValueError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        if not 0 <= event_id <= INT8_MAX:
+            raise ValueError("event id out of range")
+        at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
+    except (binascii.Error, ValueError, OverflowError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise ValidationFailed.field("cursor", "malformed cursor: pass next_cursor back unchanged") from exc
     if order != ("n" if newest_first else "o"):
         raise ValidationFailed.field("cursor", "this cursor belongs to the other order")
-    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros), event_id
+    return at, event_id
 
 
 def _read(row: asyncpg.Record) -> AuditEventRead:
@@ -95,7 +99,7 @@ async def list_events(
 
 def _csv_chunk(rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    exports.writer(buf, lineterminator="\r\n").writerows(rows)
     return buf.getvalue().encode()
 
 
@@ -148,6 +152,15 @@ async def export_conn_stream(conn: asyncpg.Connection, *, sql: str, args: list[A
                 yield b"".join([jsonl_line(row["leaf_index"], recorded,
                                            event_leaf(row) if (not log_order or row["present"]) else None)
                                 for row, recorded in batch])
+
+
+async def check_export_query(conn: asyncpg.Connection, *, sql: str, args: list[Any]) -> None:
+    """Bind and plan the export's query without running it: what it refuses is refused before the
+    first byte of the stream (after which only a cut-off is possible)."""
+    try:
+        await conn.fetch(queries.explain(sql), *args)
+    except (asyncpg.DataError, OverflowError) as exc:
+        raise ValidationFailed(VALUE_REFUSED) from exc
 
 
 def export_query(*, filters: EventFilters, subtrees: list[str] | None, newest_first: bool) -> tuple[str, list[Any]]:

@@ -16,6 +16,7 @@ from service.core.authz import Permission
 from service.core.db import DB
 from service.core.errors import NotFound
 from service.core.openapi import AUTHED, problems
+from service.core.schemas import bounded_day
 
 CountyCode = Annotated[str | None, QueryParameter(pattern="^[0-9]{6}$")]
 
@@ -58,7 +59,7 @@ class CalendarController(Controller):
     async def working_days(self, db: DB, start: FromQuery[datetime.date],
                            n: Annotated[int, QueryParameter(ge=0, le=500)],
                            county_code: CountyCode = None) -> WorkingDays:
-        return await service.add_working_days(db, county_code=county_code, start=start, n=n)
+        return await service.add_working_days(db, county_code=county_code, start=bounded_day("start", start), n=n)
 
     @post("/days", operation_id="AddCalendarDay", summary="Add a holiday or make-up workday",
           opt={"permission": Permission("calendar", "manage", domain=_body_county)},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -24,6 +23,7 @@ from service.core.auth import identity_of
 from service.core.authz import Authorizer, Permission, body_domain
 from service.core.db import DB
 from service.core.errors import NotFound
+from service.core.network import keyed_address
 from service.core.openapi import AUTHED, problems
 
 SECURITY = [{"BearerToken": []}]
@@ -59,12 +59,11 @@ class ComplaintController(Controller):
     @post("/", operation_id="FileComplaint",
           summary="Complain that a department put an unlisted matter, app, group, plaque or certificate demand on a "
                   "community (anonymous allowed; rate-limited per address)",
-          opt={"public": True}, responses=problems(429), status_code=201)
+          opt={"public": True, "keyed_address": True}, responses=problems(429), status_code=201)
     async def file(self, request: Request[Any, Any, Any], db: DB, data: JSONBody[ComplaintCreate]) -> ComplaintReceipt:
         """Only what the filer gives is stored: no name, no address; the rate counter keeps a keyed hash of the
         client address for the hour."""
-        addr = request.client.host if request.client else "unknown"
-        keyed = hashlib.sha256(request.app.state.settings.secret_key + b"complaint:" + addr.encode()).hexdigest()
+        keyed = keyed_address(request, "complaint")
         return await service.file_complaint(db, actor=Actor.from_connection(request), data=data, client_addr=keyed)
 
     @get("/", operation_id="ListComplaints", summary="Complaints in the counties the caller supervises",

@@ -30,6 +30,7 @@ values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, (select path from jurisdiction 
 returning id
 """
 
+UNAUTHENTICATED = "未认证或令牌无效 (authentication required or token invalid)"
 SECRET_KEYS = frozenset({"password", "password_hash", "token", "token_hash", "secret", "new_password"})
 
 
@@ -45,13 +46,19 @@ class Actor(msgspec.Struct, frozen=True):
 
     @classmethod
     def from_connection(cls, connection: ASGIConnection[Any, Any, Any, Any], role: str | None = None) -> Actor:
+        from service.core.network import client_address, keyed_address
+
         identity: Identity = identity_of(connection)
         state = connection.scope.get("state", {})
-        client = connection.client
+        handler = connection.scope.get("route_handler")
+        # a route that promises an anonymous caller's address is never kept (a complaint) records the
+        # keyed hash only, in its refusals (a 429) as elsewhere
+        keyed = identity.kind == "anonymous" and bool((getattr(handler, "opt", None) or {}).get("keyed_address"))
         return cls(
             actor_type=identity.kind, actor_id=str(identity.id) if identity.id is not None else None,
             actor_name=identity.name if identity.kind != "anonymous" else None, role=role,
-            request_id=state.get("request_id"), client_addr=client.host if client else None,
+            request_id=state.get("request_id"),
+            client_addr=("hmac:" + keyed_address(connection, "complaint")) if keyed else client_address(connection),
         )
 
 
@@ -60,9 +67,12 @@ SYSTEM = Actor(actor_type="system", actor_id=None, actor_name="matter-registry")
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: ("***" if k in SECRET_KEYS else _scrub(v)) for k, v in value.items()}
+        return {_scrub(k): ("***" if k in SECRET_KEYS else _scrub(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub(v) for v in value]
+    if isinstance(value, str) and "\x00" in value:
+        # jsonb cannot hold U+0000: a refused request carrying one is recorded with it made visible
+        return value.replace("\x00", "\\u0000")
     return value
 
 
@@ -90,7 +100,8 @@ def statement(
         body = {**body, "change": change_builtins}
     return _INSERT, (
         actor.actor_type, actor.actor_id, actor.actor_name, actor.role, actor.request_id,
-        actor.client_addr, action, subject_type, subject_id, jurisdiction, outcome, status_code,
+        actor.client_addr, _scrub(action), _scrub(subject_type), _scrub(subject_id), _scrub(jurisdiction), outcome,
+        status_code,
         digest(change_builtins) if change_builtins is not None else None, body,
     )
 
@@ -125,7 +136,9 @@ async def refuse(
     """Raise the problem for a refusal; the error handler records it apart (see core/errors.py)."""
     error: ServiceError
     if status == 401:
-        error = Unauthorized(f"未认证或令牌无效 (authentication failed: {reason})")
+        # one message whatever the reason (unknown, expired, revoked, disabled): the caller learns nothing
+        # about a token it holds; the audit event below keeps the reason
+        error = Unauthorized(UNAUTHENTICATED)
     elif status == 404:
         error = NotFound(f"未找到 (not found{': ' + subject_id if subject_id else ''})")
     else:

@@ -7,11 +7,13 @@ import re
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
+import anyio
 import asyncpg
 import msgspec
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.core.auth import identity_of
 from service.core.errors import ServiceUnavailable
@@ -109,36 +111,92 @@ def pool_from(state: State) -> asyncpg.Pool:
     return pool
 
 
+class _Lease:
+    """The request's connection and transaction, ended exactly once: by the dependency when Litestar
+    runs its cleanup, or by `TransactionJanitor` when it does not."""
+
+    def __init__(self, pool: asyncpg.Pool, conn: Any, tx: Any) -> None:
+        self.pool, self.conn, self.tx = pool, conn, tx
+        self.open = True
+
+    async def rollback(self) -> None:
+        if not self.open:
+            return
+        self.open = False
+        try:
+            # the connection may be gone (the database stopped mid-request): then the server has already
+            # rolled back, and the request's own error (a 503 problem) is what the caller must see
+            with contextlib.suppress(OSError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                                     asyncpg.PostgresConnectionError):
+                await self.tx.rollback()
+        finally:
+            await self.pool.release(self.conn)
+
+
 async def provide_connection(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[asyncpg.Connection, None]:
     """The request owns the transaction: commit when the handler returns, roll back if it raises.
 
     Services never commit; they receive this connection. With a read replica, a change by an authenticated
     caller notes where the primary's WAL stands after the commit (read-your-writes, service/core/replica.py).
+
+    Litestar resolves this beside the handler's other dependencies; when one of those fails (a bad filter),
+    it cancels this one and never runs its cleanup. So taking the connection and beginning are shielded
+    from that cancellation, and the lease is left in the request's state for `TransactionJanitor` to roll
+    back: no connection goes back to the pool inside a transaction, and none waits for the GC.
     """
     pool = pool_from(state)
-    try:
-        conn: Any = await pool.acquire(timeout=5)
-    except (OSError, asyncpg.PostgresConnectionError, TimeoutError) as exc:
-        raise ServiceUnavailable("数据库暂时不可用 (database unavailable)") from exc
-    try:
-        tx = conn.transaction()
-        await tx.start()
+    with anyio.CancelScope(shield=True):
         try:
-            yield conn
+            conn: Any = await pool.acquire(timeout=5)
+        except (OSError, asyncpg.PostgresConnectionError, TimeoutError) as exc:
+            raise ServiceUnavailable("数据库暂时不可用 (database unavailable)") from exc
+        tx = conn.transaction()
+        try:
+            await tx.start()
         except BaseException:
-            # the connection may be gone (the database stopped mid-request): then the server has already
-            # rolled back, and the request's own error (a 503 problem) is what the caller must see, not
-            # this one wrapped in an ExceptionGroup, which became a 500
-            with contextlib.suppress(OSError, asyncpg.InterfaceError, asyncpg.InternalClientError,
-                                     asyncpg.PostgresConnectionError):
-                await tx.rollback()
+            await pool.release(conn)
             raise
-        else:
-            await tx.commit()
-            if (state.get("read_pool") is not None and request.method not in SAFE_METHODS
-                    and identity_of(request).kind != "anonymous"):
-                # the insert position: past this commit's record even with synchronous_commit off
-                with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    request.scope["state"]["min_lsn"] = await conn.fetchval("select pg_current_wal_insert_lsn()::text")
+    lease = _Lease(pool, conn, tx)
+    request.scope.setdefault("state", {}).setdefault(LEASES, []).append(lease)  # type: ignore[typeddict-item]
+    try:
+        yield conn
+    except BaseException:
+        await lease.rollback()
+        raise
+    if not lease.open:
+        return
+    lease.open = False
+    try:
+        await tx.commit()
+        if (state.get("read_pool") is not None and request.method not in SAFE_METHODS
+                and identity_of(request).kind != "anonymous"):
+            # the insert position: past this commit's record even with synchronous_commit off
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                request.scope["state"]["min_lsn"] = await conn.fetchval("select pg_current_wal_insert_lsn()::text")
+    except BaseException:
+        with contextlib.suppress(OSError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                                 asyncpg.PostgresConnectionError, asyncpg.PostgresError):
+            if conn.is_in_transaction():
+                await tx.rollback()
+        raise
     finally:
         await pool.release(conn)
+
+
+LEASES = "db_leases"
+
+
+class TransactionJanitor:
+    """Rolls back and releases a request's connection that Litestar left open (see provide_connection)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            for lease in scope.get("state", {}).pop(LEASES, []):  # type: ignore[attr-defined]
+                if lease.open:
+                    with anyio.CancelScope(shield=True):
+                        await lease.rollback()

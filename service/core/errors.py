@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,7 @@ from litestar.exceptions import (
 )
 from litestar.exceptions import NotFoundException as LitestarNotFound
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +110,31 @@ class ServiceUnavailable(ServiceError):
     status, slug, title = 503, "unavailable", "Service unavailable"
 
 
+# How a problem is shown on the web UI's pages (an HTML page in Chinese, not JSON): the web area
+# registers its renderer for its path prefixes (`register_page_renderer`), so every error of a page,
+# from whichever handler (an unknown /ui/ path, a bad query string, a refusal), answers as a page.
+PageRenderer = Callable[[Request[Any, Any, Any], Problem, Any], Response[Any]]
+_page_renderers: list[tuple[str, PageRenderer]] = []
+# what the caller sees when PostgreSQL or the driver refuses a value: never their own text
+VALUE_REFUSED = "输入的值无效或超出范围 (a value is invalid or out of range)"
+
+
+def register_page_renderer(prefix: str, renderer: PageRenderer) -> None:
+    if all(p != prefix for p, _ in _page_renderers):
+        _page_renderers.append((prefix, renderer))
+
+
+def _page_renderer(path: str) -> PageRenderer | None:
+    return next((r for prefix, r in _page_renderers if path == prefix.rstrip("/") or path.startswith(prefix)), None)
+
+
 def problem_response(
     request: Request[Any, Any, Any], problem: Problem, background: Any = None
-) -> Response[Problem]:
+) -> Response[Any]:
+    renderer = _page_renderer(request.url.path)
+    if renderer is not None:
+        problem.request_id = request.scope.get("state", {}).get("request_id")
+        return renderer(request, problem, background)
     problem.instance = problem.instance or request.url.path
     problem.request_id = request.scope.get("state", {}).get("request_id")
     headers = {"X-Request-ID": problem.request_id} if problem.request_id else {}
@@ -120,7 +144,7 @@ def problem_response(
                     background=background)
 
 
-def _service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Problem]:
+def _service_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Any]:
     from service.core.audit import refusal_task
 
     # every refusal is evidence: recorded on its own connection after the request rolled back
@@ -192,7 +216,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Probl
     )
 
 
-def _postgres(request: Request[Any, Any, Any], exc: asyncpg.PostgresError) -> Response[Problem]:
+def _postgres(request: Request[Any, Any, Any], exc: asyncpg.PostgresError) -> Response[Any]:
     if isinstance(exc, asyncpg.UniqueViolationError | asyncpg.ForeignKeyViolationError
                   | asyncpg.ExclusionViolationError):
         detail = getattr(exc, "detail", None) or str(exc)
@@ -207,10 +231,9 @@ def _postgres(request: Request[Any, Any, Any], exc: asyncpg.PostgresError) -> Re
         )
     if isinstance(exc, asyncpg.CheckViolationError | asyncpg.NotNullViolationError
                   | asyncpg.StringDataRightTruncationError | asyncpg.DataError):
-        return problem_response(
-            request, Problem(type=PROBLEM_BASE + "validation-failed", title="Validation failed", status=422,
-                             detail=str(exc))
-        )
+        # the database's own message names tables, constraints and values: logged, not shown
+        log.warning("value refused by the database: %s", exc)
+        return _out_of_range(request, exc)
     if isinstance(exc, asyncpg.CannotConnectNowError | asyncpg.ConnectionDoesNotExistError
                   | asyncpg.AdminShutdownError):
         return problem_response(
@@ -218,6 +241,22 @@ def _postgres(request: Request[Any, Any, Any], exc: asyncpg.PostgresError) -> Re
                              detail="数据库暂时不可用 (database unavailable)")
         )
     return _internal(request, exc)
+
+
+def _out_of_range(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A value the driver cannot encode (an integer beyond int8, a date beyond the calendar) or the
+    database refuses: 422 with a generic detail, audited as every 422 is."""
+    error = ValidationFailed(VALUE_REFUSED)
+    return _service_error(request, error)
+
+
+def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    # msgspec refuses JSON nested beyond its depth limit with RecursionError, not DecodeError
+    log.warning("refused a body nested too deep on %s", request.url.path)
+    return problem_response(
+        request, Problem(type=PROBLEM_BASE + "malformed-body", title="Malformed body", status=400,
+                         detail="请求体嵌套层级过深 (the body is nested too deeply)"),
+    )
 
 
 def _connection_lost(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
@@ -251,9 +290,51 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     LitestarNotFound: _http,
     HTTPException: _http,
     asyncpg.PostgresError: _postgres,
+    OverflowError: _out_of_range,
+    RecursionError: _too_deep,
     asyncpg.InterfaceError: _connection_lost,
     asyncpg.InternalClientError: _broken_connection,
     ConnectionError: _connection_lost,
     OSError: _connection_lost,
     Exception: _internal,
 }
+
+
+def handler_for(exc: Exception) -> Callable[[Request[Any, Any, Any], Any], Response[Any]]:
+    """The handler of EXCEPTION_HANDLERS for this exception (the nearest class in its MRO)."""
+    for cls in type(exc).__mro__:
+        if cls in EXCEPTION_HANDLERS:
+            handler: Callable[[Request[Any, Any, Any], Any], Response[Any]] = EXCEPTION_HANDLERS[cls]
+            return handler
+    return _internal
+
+
+class ProblemBoundary:
+    """Turns an error raised by a middleware inside it (a refused token, a CSRF failure, a refused
+    request line) into its problem right here, so that the access log and the metrics outside it see
+    the status actually sent: otherwise the error travels past them to Litestar's outermost handler,
+    and they record a 500 (or nothing) for what the caller receives as a 401 or 403."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            if started:
+                raise
+            request: Request[Any, Any, Any] = Request(scope, receive, send)
+            response = handler_for(exc)(request, exc)
+            await response.to_asgi_response(app=None, request=request)(scope, receive, send)

@@ -20,8 +20,9 @@ from litestar.template.config import TemplateConfig
 
 from service.core.auth import AuthMiddleware
 from service.core.authz import authorize
-from service.core.db import provide_connection
-from service.core.errors import EXCEPTION_HANDLERS
+from service.core.db import TransactionJanitor, provide_connection
+from service.core.errors import EXCEPTION_HANDLERS, ProblemBoundary
+from service.core.inputs import RequestLineGuard
 from service.core.lifespan import lifespan
 from service.core.observability import RequestIdMiddleware, configure_logging
 from service.core.replica import ReadYourWritesMiddleware, provide_read_connection
@@ -78,9 +79,11 @@ class Core(InitPluginProtocol):
             # the API authenticates with bearer tokens, never with cookies, so it needs no CSRF token
             exclude=["^/api/", "^/schema", "^/healthz", "^/readyz", "^/metrics", "^/static/"],
         )
+        # ProblemBoundary sits inside the access log and the metrics so that both see the status of a
+        # refusal raised by a middleware below it; the request line is checked once the caller is known
         app_config.middleware = [
-            RequestIdMiddleware, PROMETHEUS.middleware, session.middleware, AuthMiddleware,
-            ReadYourWritesMiddleware, *app_config.middleware,
+            RequestIdMiddleware, PROMETHEUS.middleware, ProblemBoundary, TransactionJanitor, session.middleware,
+            AuthMiddleware, RequestLineGuard, ReadYourWritesMiddleware, *app_config.middleware,
         ]
         app_config.guards = [*app_config.guards, authorize]
 

@@ -42,6 +42,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     policies_dir: Path
     audit_signing_key_file: Path | None
     read_database_url: str | None
+    trusted_proxies: tuple[str, ...] = ()
+    """MR_TRUSTED_PROXIES: comma-separated addresses or CIDR networks of the reverse proxies whose
+    X-Forwarded-For is believed (service/core/network.py); empty: the peer is the client"""
     missing_secrets: tuple[str, ...] = ()
     """Secrets not given outside development (their values above are empty): the service does not start."""
 
@@ -108,4 +111,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         migrations_dir=PROJECT_ROOT / "migrations",
         policies_dir=PROJECT_ROOT / "policies",
         audit_signing_key_file=Path(signing) if signing else None,
+        trusted_proxies=_networks(e.get("MR_TRUSTED_PROXIES", "")),
     )
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """Checked at start-up: a typo in the list must not silently trust nobody (or everybody)."""
+    import ipaddress
+
+    values = tuple(v.strip() for v in raw.split(",") if v.strip())
+    for v in values:
+        try:
+            ipaddress.ip_network(v, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"MR_TRUSTED_PROXIES: {v!r} is not an address or network") from exc
+    return values

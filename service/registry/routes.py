@@ -15,6 +15,7 @@ from service.core.auth import identity_of
 from service.core.authz import Permission, path_domain
 from service.core.db import DB, ReadDB
 from service.core.errors import NotFound
+from service.core.exports import CSV_MEDIA_TYPE
 from service.core.lifespan import STARTERS
 from service.core.openapi import AUTHED, problems
 from service.registry import checks, service
@@ -102,7 +103,7 @@ class RegistryController(Controller):
             return Response(msgspec.json.encode(ScopeItems(scope=list_scope, as_of=when, items=items)),
                             media_type="application/json",
                             headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
-        return Response(service.export_csv(items), media_type="text/csv; charset=utf-8",
+        return Response(service.export_csv(items), media_type=CSV_MEDIA_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
     # ---- adjustment ----
@@ -191,7 +192,7 @@ class RegistryController(Controller):
             body = EffectiveList(county_code=code, community_code=None, as_of=when, release=fixed, items=items)
             return Response(msgspec.json.encode(body), media_type="application/json", headers={
                 "Content-Disposition": f'attachment; filename="{code}-{label}.json"'})
-        return Response(service.export_csv(items), media_type="text/csv; charset=utf-8", headers={
+        return Response(service.export_csv(items), media_type=CSV_MEDIA_TYPE, headers={
             "Content-Disposition": f'attachment; filename="{code}-{label}.csv"'})
 
     @get("/counties/{code:str}/releases", operation_id="ListCountyReleases", opt={"public": True},

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.core import audit
+from service.core import audit, exports
 from service.core.audit import Actor
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from service.registry import queries
@@ -508,7 +508,7 @@ IGNORED_ON_IMPORT = ("scope", "status", "entry_number")
 
 def export_csv(items: list[ListedItem]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = exports.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for i in items:
         row: list[Any] = [i.scope]

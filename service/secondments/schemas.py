@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from service.core.schemas import Input, Output
+from service.core.schemas import VISIBLE, Input, Output
 
 OrganLevel = Literal["national", "province", "city", "county", "street", "other"]
 OtherLevel = Literal["national", "province", "city", "county", "street", "community"]
@@ -13,7 +13,7 @@ Form = Literal["secondment", "temporary_transfer", "shadow_learning", "task_forc
 Status = Literal["refused", "pending_approval", "approved", "rejected", "withdrawn", "active", "overdue", "returned"]
 Code = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2,12}$")]
 WorkerRef = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=VISIBLE)]
 
 
 class Organ(Input):

@@ -24,6 +24,7 @@ from service.calendar import workdays
 from service.core import audit
 from service.core.audit import Actor
 from service.core.errors import Forbidden, InvalidParam, InvalidTransition, NotFound, ValidationFailed
+from service.core.schemas import within_years
 from service.notifications.outbox import enqueue
 from service.secondments import queries
 from service.secondments.schemas import (
@@ -174,6 +175,10 @@ async def notify_client(
 
 
 async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCreate, today: date) -> SecondmentRead:
+    within_years("start_date", data.start_date, today=today)
+    within_years("end_date", data.end_date, today=today)
+    # the same worker named twice is one secondment of that worker
+    data = msgspec.structs.replace(data, workers=list(dict.fromkeys(data.workers)))
     level = effective_level(declared=data.organ.level, other_level=data.organ.other_level,
                             caller_level=caller.organisation_level)
     community = await conn.fetchrow("select code, level, path, county_code from jurisdiction where code = $1",

@@ -17,6 +17,7 @@ from service.core import audit
 from service.core.audit import Actor
 from service.core.auth import identity_of
 from service.core.db import DB
+from service.core.network import client_address
 from service.identity import service as identity_service
 from service.web.context import PAGE_HEADERS, page_context
 from service.web.i18n import LOCALES
@@ -57,7 +58,7 @@ class WebController(Controller):
         settings = request.app.state.settings
         result = await identity_service.check_login(
             db, username=data.username.strip().lower()[:64], password=data.password[:256],
-            client=identity_service.client_key(settings.token_pepper, request.client.host if request.client else None),
+            client=identity_service.client_key(settings.token_pepper, client_address(request)),
             max_failures=settings.login_max_failures, lockout_s=settings.login_lockout_s,
         )
         if result.user_id is None:
@@ -75,7 +76,7 @@ class WebController(Controller):
         request.set_session({"uid": result.user_id, "iat": time.time(), "gen": result.generation})
         await audit.record(db, actor=Actor(actor_type="user", actor_id=str(result.user_id), actor_name=data.username,
                                            request_id=request.scope.get("state", {}).get("request_id"),
-                                           client_addr=request.client.host if request.client else None),
+                                           client_addr=client_address(request)),
                            action="auth.login", subject_type="web_user", subject_id=str(result.user_id))
         return Redirect("/", status_code=303)
 

@@ -15,6 +15,7 @@ from service.core.auth import identity_of
 from service.core.authz import Authorizer, Permission, body_domain, path_domain
 from service.core.db import DB
 from service.core.errors import BadRequest, NotFound
+from service.core.exports import CSV_MEDIA_TYPE
 from service.core.openapi import AUTHED, problems
 from service.workers import service
 from service.workers.schemas import (
@@ -82,7 +83,7 @@ class WorkerController(Controller):
          opt=_read(query_domain("jurisdiction")), responses=problems(*AUTHED, 404), media_type="text/csv")
     async def export_csv(self, db: DB, jurisdiction: JurisdictionQuery) -> Response[str]:
         text = await service.export_csv(db, jurisdiction=jurisdiction)
-        return Response(text, media_type="text/csv; charset=utf-8", headers={
+        return Response(text, media_type=CSV_MEDIA_TYPE, headers={
             "Content-Disposition": f'attachment; filename="community-workers-{jurisdiction}.csv"'})
 
     @get("/{worker_ref:str}", operation_id="GetCommunityWorker", summary="One community worker",

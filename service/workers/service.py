@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 
 from service import settings_county
-from service.core import audit
+from service.core import audit, exports
 from service.core.audit import Actor
 from service.core.errors import InvalidParam, NotFound, ValidationFailed
 from service.workers import queries
@@ -243,7 +243,7 @@ async def import_csv(
 async def export_csv(conn: asyncpg.Connection, *, jurisdiction: str) -> str:
     workers = await list_workers(conn, jurisdiction=jurisdiction, status=None)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = exports.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for w in workers:
         writer.writerow([w.worker_ref, w.display_name, w.community_code, w.post, w.start_date.isoformat(), w.status,

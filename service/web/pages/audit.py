@@ -17,9 +17,11 @@ from litestar.response import Stream, Template
 
 from service.audit import service as audit
 from service.audit.routes import scope_of
+from service.core import exports
 from service.core.authz import Permission
 from service.core.db import DB
 from service.core.errors import ServiceError
+from service.core.schemas import parse_day
 from service.web.context import PAGE_HEADERS, page_context
 from service.web.format import CHINA
 from service.web.pages.common import PAGE_ERRORS, counties_of, labels, problem_text
@@ -30,11 +32,14 @@ OUTCOME_LABELS = {"ok": "成功", "denied": "拒绝访问", "refused": "拒绝�
 ACTOR_LABELS = {"user": "网页用户", "client": "接口客户端", "anonymous": "匿名", "system": "系统"}
 PAGE_SIZE = 50
 PEOPLE_MAX = 20
-def _start_of(day: str | None, *, next_day: bool = False) -> datetime.datetime | None:
+
+
+def _start_of(name: str, day: str | None, *, next_day: bool = False) -> datetime.datetime | None:
     """A date on China's calendar as the instant it starts (the next day's start for an inclusive `until`)."""
-    if not day:
+    parsed = parse_day(name, day)
+    if parsed is None:
         return None
-    d = datetime.date.fromisoformat(day) + datetime.timedelta(days=1 if next_day else 0)
+    d = parsed + datetime.timedelta(days=1 if next_day else 0)
     return datetime.datetime(d.year, d.month, d.day, tzinfo=CHINA)
 
 
@@ -44,7 +49,7 @@ def _filters(actor_type: str | None, actor_id: str | None, action: str | None, s
     return audit.EventFilters(
         actor_type=actor_type or None, actor_id=(actor_id or None) if actor_type else None, action=action or None,
         subject_type=subject_type or None, subject_id=(subject_id or None) if subject_type else None,
-        outcome=outcome or None, since=_start_of(since), until=_start_of(until, next_day=True))
+        outcome=outcome or None, since=_start_of("since", since), until=_start_of("until", until, next_day=True))
 
 
 class AuditPages(Controller):
@@ -74,6 +79,7 @@ class AuditPages(Controller):
              "subject_type": subject_type or "", "subject_id": subject_id or "", "outcome": outcome or "",
              "jurisdiction": jurisdiction or "", "since": since or "", "until": until or ""}
         page, error = None, None
+        filters = _filters(actor_type, actor_id, action, subject_type, subject_id, outcome, since, until)
         if person and person.strip() and not actor_id:
             shown = {k: v for k, v in f.items() if v and k != "person"}
             return Template("ui/audit.html", context=page_context(
@@ -83,7 +89,6 @@ class AuditPages(Controller):
                                                                  "actor_id": p["actor_id"], "person": person})}
                         for p in people], export_href=None, next_href=None, **labels()))
         try:
-            filters = _filters(actor_type, actor_id, action, subject_type, subject_id, outcome, since, until)
             page = await audit.list_events(db, filters=filters, subtrees=scope_of(request, jurisdiction or None),
                                            newest_first=True, cursor=cursor or None, limit=PAGE_SIZE)
         except ServiceError as exc:
@@ -100,7 +105,7 @@ class AuditPages(Controller):
 
     @get("/export.csv", opt={"permission": Permission("audit_event", "read")})
     async def export(
-        self, request: Request[Any, Any, Any],
+        self, request: Request[Any, Any, Any], db: DB,
         actor_type: Annotated[str | None, QueryParameter(pattern="^(|user|client|anonymous|system)$")] = None,
         actor_id: Text = None, action: Text = None, subject_type: Text = None, subject_id: Text = None,
         outcome: Annotated[str | None, QueryParameter(pattern="^(|ok|denied|refused|failed)$")] = None,
@@ -111,7 +116,8 @@ class AuditPages(Controller):
         filters = _filters(actor_type, actor_id, action, subject_type, subject_id, outcome, since, until)
         sql, args = audit.export_query(filters=filters, subtrees=scope_of(request, jurisdiction or None),
                                        newest_first=True)
+        await audit.check_export_query(db, sql=sql, args=args)
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-        return Stream(audit.export_stream(request.app.state.pool, sql=sql, args=args, fmt="csv", log_order=False),
-                      media_type="text/csv; charset=utf-8",
-                      headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
+        rows = audit.export_stream(request.app.state.pool, sql=sql, args=args, fmt="csv", log_order=False)
+        return exports.ExportStream(rows, media_type=exports.CSV_MEDIA_TYPE, headers={
+            "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})

@@ -9,7 +9,7 @@ from litestar.response import Redirect, Template
 
 from service.core.auth import identity_of
 from service.core.authz import Authorizer
-from service.core.errors import ServiceError
+from service.core.errors import ServiceError, register_page_renderer
 from service.core.tree import Node
 
 # how many days before a deadline an item is marked as near it
@@ -85,6 +85,37 @@ def labels() -> dict[str, Any]:
             "severity_labels": SEVERITY_LABELS, "level_labels": LEVEL_LABELS, "form_labels": FORM_LABELS}
 
 
+TITLES = {400: "请求有误", 403: "无权访问", 404: "未找到", 405: "不支持此操作", 409: "状态已变化",
+          413: "提交的内容过大", 422: "输入有误", 429: "请求过于频繁", 500: "出错了", 503: "服务暂时不可用"}
+MESSAGES = {400: "请求的格式有误，请返回后重试。", 403: "您没有执行此操作的权限。", 404: "您要找的页面不存在。",
+            405: "此页面不支持该操作。", 413: "提交的内容超过了允许的大小。",
+            422: "输入的内容有误，请检查后重试。", 429: "请求过于频繁，请稍后再试。",
+            500: "系统内部错误，已记录，请稍后再试。", 503: "服务暂时不可用，请稍后再试。"}
+
+
+def _chinese(text: str | None) -> str | None:
+    """The Chinese part of a service message ("中文 (english)"); None when it has none."""
+    if not text or not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        return None
+    return text.split(" (", 1)[0]
+
+
+def problem_page(request: Request[Any, Any, Any], problem: Any, background: Any = None) -> Response[Any]:
+    """Any problem on a page (an unknown /ui/ address, a bad query string, an error) as an HTML page in
+    Chinese with a way back: registered with core/errors.py, which otherwise answers JSON."""
+    from service.web.context import PAGE_HEADERS, page_context
+
+    if problem.status == 401:
+        return Redirect("/login", status_code=303, background=background)
+    message = _chinese(problem.detail) or MESSAGES.get(problem.status, MESSAGES[500])
+    if problem.invalid_params and problem.status in (400, 422):
+        names = "、".join(dict.fromkeys(p.name for p in problem.invalid_params))
+        message = f"{message}（{names}）"
+    return Template("ui/error.html", status_code=problem.status, headers=PAGE_HEADERS, background=background,
+                    context=page_context(request, title=TITLES.get(problem.status, "出错了"), message=message,
+                                         request_id=problem.request_id))
+
+
 def page_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Any]:
     """A refusal on a page answers as a page (a sign-in for 401), and is still recorded as evidence
     the way core/errors.py records it for the API."""
@@ -95,9 +126,13 @@ def page_error(request: Request[Any, Any, Any], exc: ServiceError) -> Response[A
     background = refusal_task(request, exc, exc.status) if audited else None
     if exc.status == 401:
         return Redirect("/login", status_code=303, background=background)
-    titles = {403: "无权访问", 404: "未找到", 409: "状态已变化", 422: "输入有误"}
+    message = exc.detail
+    if exc.invalid_params and exc.status in (400, 422):
+        message = problem_text(exc)
     return Template("ui/error.html", status_code=exc.status, headers=PAGE_HEADERS, background=background,
-                    context=page_context(request, title=titles.get(exc.status, "出错了"), message=exc.detail))
+                    context=page_context(request, title=TITLES.get(exc.status, "出错了"), message=message))
 
 
 PAGE_ERRORS: dict[int | type[Exception], Any] = {ServiceError: page_error}
+for _prefix in ("/ui/", "/login", "/logout", "/lang/"):
+    register_page_renderer(_prefix, problem_page)

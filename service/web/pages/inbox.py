@@ -13,6 +13,7 @@ from service.admission import service as admission
 from service.complaints import service as complaints
 from service.core.authz import Permission
 from service.core.db import DB
+from service.core.schemas import parse_day
 from service.secondments import service as secondments
 from service.web.context import PAGE_HEADERS, page_context
 from service.web.pages.common import (
@@ -55,6 +56,7 @@ class InboxPage(Controller):
         sort: Annotated[str | None, QueryParameter(pattern="^(|urgent|newest)$")] = None,
     ) -> Template:
         state = state_filter or "open"
+        since_day = parse_day("since", since)
         day = today()
         rows: list[dict[str, Any]] = []
 
@@ -111,7 +113,7 @@ class InboxPage(Controller):
             if street and r["streets"] is not None and street not in r["streets"]:
                 return False
             at = r["at"]
-            return not (since and at is not None and at.date() < datetime.date.fromisoformat(since))
+            return not (since_day and at is not None and at.date() < since_day)
 
         shown = [r for r in rows if keep(r)]
         far = datetime.date.max

@@ -12,6 +12,7 @@ from litestar.response import Template
 from service.core.authz import Permission, path_domain
 from service.core.db import DB
 from service.core.errors import NotFound, ServiceError
+from service.core.schemas import parse_day
 from service.registry import service as registry
 from service.registry.routes import LIST_LABELS
 from service.web.context import PAGE_HEADERS, page_context
@@ -26,8 +27,8 @@ Name = Annotated[str | None, QueryParameter(max_length=100)]
 ON_PLACE = {"permission": Permission("jurisdiction", "read", domain=path_domain("code"), hide=True)}
 
 
-def _day(text: str | None) -> datetime.date | None:
-    return datetime.date.fromisoformat(text) if text else None
+def _day(text: str | None, name: str = "as_of") -> datetime.date | None:
+    return parse_day(name, text)
 
 
 class ListPages(Controller):
@@ -92,8 +93,8 @@ class ListPages(Controller):
             try:
                 result = await registry.difference(
                     db, county_code=county, from_release=from_release or None,
-                    from_date=None if from_release else _day(from_date), to_release=to_release or None,
-                    to_date=None if to_release else _day(to_date))
+                    from_date=None if from_release else _day(from_date, "from_date"), to_release=to_release or None,
+                    to_date=None if to_release else _day(to_date, "to_date"))
             except ServiceError as exc:
                 error = problem_text(exc)
         tree = authorizer_of(request).tree
