@@ -36,6 +36,7 @@ from service.core.errors import NotFound, ValidationFailed
 from service.core.lifespan import STARTERS
 from service.core.openapi import AUTHED, problems
 from service.notifications.delivery import start_delivery
+from service.policy.apply import COUNTY_RULES
 
 SECURITY = [{"BearerToken": []}]
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=200,
@@ -289,6 +290,7 @@ async def start_admission(app: Litestar) -> Callable[[], Awaitable[None]] | None
     for topic in TOPICS:
         app.state.listener.on(topic, source.on_change)
     app.state.listener.on(LISTS_TOPIC, source.on_lists_change)
+    app.state.listener.on("screening_rules", COUNTY_RULES.on_change)
     rules = read_rules_file(app.state.settings.policies_dir)
     async with app.state.pool.acquire() as conn, conn.transaction():
         await service.sync_rules_file(conn, rules=rules)

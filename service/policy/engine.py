@@ -446,13 +446,11 @@ class Engine:
                 for a, b, kind in negs:
                     if not (c.start <= a and b <= c.end) or (a <= h.start < b) or (h.start <= a < h.end):
                         continue
-                    if kind == _NEG and b <= h.start:
+                    before = b <= h.start
+                    if ((kind == _NEG and before)
+                            or (kind == _REL and before and not _relative_clause(s, c.start, a, b, c.end, h.start))
+                            or (kind == _POST and a >= h.end)):
                         ok = False
-                    elif kind == _REL and b <= h.start and not _relative_clause(s, c.start, a, b, c.end, h.start):
-                        ok = False
-                    elif kind == _POST and a >= h.end:
-                        ok = False
-                    if not ok:
                         break
             live.append(ok)
         return _Field(name=name, norm=norm, clauses=cls, starts=starts, hits=hits, live=live)

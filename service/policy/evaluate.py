@@ -110,7 +110,8 @@ def evaluate(cases: Iterable[Case], engine: Engine | None = None) -> Report:
             if verdict.verdict == "refuse":
                 report.refused += 1
             if verdict.verdict != "refuse":
-                report.disagreements.append({**entry, "why": "missed" if verdict.verdict == "clear" else "flagged only"})
+                why = "missed" if verdict.verdict == "clear" else "flagged only"
+                report.disagreements.append({**entry, "why": why})
             elif case.rule and case.rule not in found:
                 report.disagreements.append({**entry, "why": "refused under another rule"})
         else:
