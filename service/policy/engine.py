@@ -138,6 +138,7 @@ class Rule:
     scope: str = "sentence"
     unless: Group | None = None
     unless_severity: str | None = None
+    unless_scope: str = "sentence"
     when_role: str | None = None
     actor: str = "community"
     examples_match: list[dict[str, str]] = field(default_factory=list)
@@ -162,6 +163,7 @@ class _Field:
     starts: list[int]
     hits: list[_Hit]
     live: list[bool]  # per hit: in a community clause, not negated, not handed to another actor
+    free: list[bool]  # per hit: not negated
 
 
 # ---- loading ----
@@ -195,6 +197,11 @@ class Config:
         except re.error as exc:
             raise PolicyError(f"reading.handover 的正则表达式无法解析：{exc}") from exc
         self.strip_lead = _as_list(reading.get("strip_lead", []), "reading.strip_lead", None)
+        try:
+            self.to_community = [re.compile(p) for p in _as_list(reading.get("to_community", []),
+                                                                 "reading.to_community", None)]
+        except re.error as exc:
+            raise PolicyError(f"reading.to_community 的正则表达式无法解析：{exc}") from exc
         self.documents: dict[str, Document] = {}
         for key, d in (data.get("documents") or {}).items():
             try:
@@ -246,7 +253,8 @@ def parse_rule(raw: Mapping[str, Any], config: Config, *, county_code: str | Non
     if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
         raise PolicyError(f"规则编号 {rule_id!r} 无效（小写字母、数字、点、下划线、连字符，3 至 80 字）",
                           rule=str(rule_id))
-    known = {"id", "family", "severity", "all", "topic", "scope", "unless", "unless_severity", "when_role", "actor",
+    known = {"id", "family", "severity", "all", "topic", "scope", "unless", "unless_severity", "unless_scope",
+             "when_role", "actor",
              "message", "message_en", "documents", "examples"}
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -290,6 +298,9 @@ def parse_rule(raw: Mapping[str, Any], config: Config, *, county_code: str | Non
     scope = raw.get("scope", "sentence")
     if scope not in ("clause", "sentence"):
         raise PolicyError(f"规则 {rule_id}：scope 须为 clause 或 sentence", rule=rule_id)
+    unless_scope = raw.get("unless_scope", scope)
+    if unless_scope not in ("clause", "sentence"):
+        raise PolicyError(f"规则 {rule_id}：unless_scope 须为 clause 或 sentence", rule=rule_id)
     when_role = raw.get("when_role")
     if when_role not in (None, "responsible"):
         raise PolicyError(f"规则 {rule_id}：when_role 只能为 responsible", rule=rule_id)
@@ -316,7 +327,7 @@ def parse_rule(raw: Mapping[str, Any], config: Config, *, county_code: str | Non
         raise PolicyError(f"规则 {rule_id}：至少须有一个应当命中的示例（examples.match）", rule=rule_id)
     return Rule(id=rule_id, family=family, severity=severity, groups=groups, message=message.strip(),
                 message_en=message_en.strip(), documents=tuple(docs), scope=scope, unless=unless,
-                unless_severity=unless_severity, when_role=when_role, actor=actor, examples_match=match,
+                unless_severity=unless_severity, unless_scope=unless_scope, when_role=when_role, actor=actor, examples_match=match,
                 examples_no_match=no_match, county_code=county_code, source=dict(raw))
 
 
@@ -370,12 +381,16 @@ class Engine:
 
     def _actor(self, text: str, previous: str) -> tuple[str, int | None]:
         """The clause's actor, and the offset after which its words are handed to another actor."""
+        if _BY_COMMUNITY.match(text) or any(p.search(text) for p in self.config.to_community):
+            return "community", None  # 向各社区下达…, 要求社区…: the community is asked, whoever asks
         cut = None
         for pattern in self.config.handover:
             for m in pattern.finditer(text):
                 who = m.group("who") if "who" in pattern.groupindex else m.group(0)
                 if not any(c in who for c in self._community):
-                    cut = m.start() if cut is None else min(cut, m.start())
+                    # "X由Y负责": the whole clause is Y's; "报告Y处理": what follows is Y's
+                    at = 0 if "whole" in pattern.groupindex and m.group("whole") else m.start()
+                    cut = at if cut is None else min(cut, at)
                     break
         first = len(text)
         for p in self._predicates:
@@ -428,32 +443,38 @@ class Engine:
         sentence = -1
         cuts: list[int | None] = []
         for c in cls:
-            if c.sentence != sentence:
+            if c.sentence != sentence or (c.start > 0 and s[c.start - 1] in "：:"):
+                # a new sentence, or what follows a colon ("县某局：各社区…"), is asked of the community
                 sentence, actor = c.sentence, "community"
             actor, cut = self._actor(s[c.start:c.end], actor)
             c.actor = actor
             cuts.append(None if cut is None else c.start + cut)
         live: list[bool] = []
+        free: list[bool] = []  # not negated, whoever the actor
         for h in hits:
             i = bisect.bisect_right(starts, h.start) - 1
             h.clause = i
             if i < 0 or h.end > cls[i].end:
                 live.append(False)
+                free.append(False)
                 continue
             c = cls[i]
-            ok = c.actor == "community" and not (cuts[i] is not None and h.start >= cuts[i])
-            if ok:
-                for a, b, kind in negs:
-                    if not (c.start <= a and b <= c.end) or (a <= h.start < b) or (h.start <= a < h.end):
-                        continue
-                    before = b <= h.start
-                    if ((kind == _NEG and before)
-                            or (kind == _REL and before and not _relative_clause(s, c.start, a, b, c.end, h.start))
-                            or (kind == _POST and a >= h.end)):
-                        ok = False
-                        break
-            live.append(ok)
-        return _Field(name=name, norm=norm, clauses=cls, starts=starts, hits=hits, live=live)
+            ours = c.actor == "community" and not (cuts[i] is not None and h.start >= cuts[i])
+            negated = False
+            for a, b, kind in negs:
+                if not (c.start <= a and b <= c.end) or (a <= h.start < b) or (h.start <= a < h.end):
+                    continue
+                before = b <= h.start
+                if kind in (_NEG, _REL) and _SANCTION.search(s, c.start, a):
+                    continue  # 未上传照片的不计入考核: a sanction, not a negation
+                if ((kind == _NEG and before)
+                        or (kind == _REL and before and not _relative_clause(s, c.start, a, b, c.end, h.start))
+                        or (kind == _POST and a >= h.end)):
+                    negated = True
+                    break
+            live.append(ours and not negated)
+            free.append(not negated)
+        return _Field(name=name, norm=norm, clauses=cls, starts=starts, hits=hits, live=live, free=free)
 
     # -- judging --
 
@@ -493,17 +514,15 @@ class Engine:
     def _match(self, rule: Rule, groups: list[frozenset[str]], unless: frozenset[str], f: _Field,
                topic_keys: set[str]) -> tuple[str, tuple[int, int]] | None:
         units: dict[int, list[int]] = {}
-        for i, (h, ok) in enumerate(zip(f.hits, f.live, strict=True)):
-            if not ok and rule.actor == "community":
+        flags = f.live if rule.actor == "community" else f.free
+        for i, (h, ok) in enumerate(zip(f.hits, flags, strict=True)):
+            if not ok:
                 continue
-            if not ok:  # actor "any": still not negated... keep it simple: any live-or-not hit in a clause
-                pass
             c = f.clauses[h.clause] if h.clause >= 0 else None
             if c is None:
                 continue
             key = h.clause if rule.scope == "clause" else c.sentence
             units.setdefault(key, []).append(i)
-        dropped = False
         for key in sorted(units):
             idx = units[key]
             chosen: list[_Hit] = []
@@ -519,19 +538,21 @@ class Engine:
             if not complete or not chosen:
                 continue
             severity = rule.severity
-            if unless and self._unit_has(f, key, rule.scope, unless):
+            if rule.unless_scope == "clause" and rule.scope == "sentence":
+                neutral = self._unit_has(f, chosen[0].clause, "clause", unless) if unless else False
+            else:
+                neutral = bool(unless) and self._unit_has(f, key, rule.scope, unless)
+            if neutral:
                 if rule.unless_severity is None:
-                    dropped = True
                     continue
                 severity = rule.unless_severity
             a = min(h.start for h in chosen)
             b = max(h.end for h in chosen)
             return severity, (a, b)
-        del dropped
         return None
 
     def _unit_has(self, f: _Field, key: int, scope: str, keys: frozenset[str]) -> bool:
-        for h, ok in zip(f.hits, f.live, strict=True):
+        for h, ok in zip(f.hits, f.free, strict=True):
             if h.clause < 0 or h.term not in keys or not ok:
                 continue
             c = f.clauses[h.clause]
@@ -561,6 +582,8 @@ class Engine:
 
 
 _RELATIVE_LEAD = ("对", "凡", "将", "把", "给予", "给")
+_BY_COMMUNITY = re.compile(r"(由|归|交由)(所在|各|本|辖区)?(社区|居委会|网格)")
+_SANCTION = re.compile(r"(未|不|无|没有)[^的，。；]{0,20}的")
 
 
 def _relative_clause(s: str, clause_start: int, a: int, b: int, clause_end: int, hit: int) -> bool:
@@ -569,12 +592,12 @@ def _relative_clause(s: str, clause_start: int, a: int, b: int, clause_end: int,
         return True
     if "的" not in s[b:clause_end]:
         return False
-    return any(lead in s[clause_start:a] for lead in _RELATIVE_LEAD)
+    return a == clause_start or any(lead in s[clause_start:a] for lead in _RELATIVE_LEAD)
 
 
 # ---- the file ----
 
-def load(path: Path) -> Engine:
+def load(path: Path, *, check: bool = True) -> Engine:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -591,7 +614,7 @@ def load(path: Path) -> Engine:
         seen.add(rule.id)
         rules.append(rule)
     engine = Engine(config, rules)
-    for i in range(len(rules)):
+    for i in range(len(rules) if check else 0):
         engine.check_examples(i)
     return engine
 
