@@ -327,7 +327,8 @@ def parse_rule(raw: Mapping[str, Any], config: Config, *, county_code: str | Non
         raise PolicyError(f"规则 {rule_id}：至少须有一个应当命中的示例（examples.match）", rule=rule_id)
     return Rule(id=rule_id, family=family, severity=severity, groups=groups, message=message.strip(),
                 message_en=message_en.strip(), documents=tuple(docs), scope=scope, unless=unless,
-                unless_severity=unless_severity, unless_scope=unless_scope, when_role=when_role, actor=actor, examples_match=match,
+                unless_severity=unless_severity, unless_scope=unless_scope, when_role=when_role, actor=actor,
+                examples_match=match,
                 examples_no_match=no_match, county_code=county_code, source=dict(raw))
 
 
@@ -376,6 +377,8 @@ class Engine:
         self._others = [normalise(w).text for w in config.others]
         self._predicates = [normalise(w).text for w in config.predicates]
         self._strip = sorted((normalise(w).text for w in config.strip_lead), key=len, reverse=True)
+        ordered = sorted(self._predicates, key=len, reverse=True)
+        self._predicate_re = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
     # -- reading one field --
 
@@ -392,12 +395,8 @@ class Engine:
                     at = 0 if "whole" in pattern.groupindex and m.group("whole") else m.start()
                     cut = at if cut is None else min(cut, at)
                     break
-        first = len(text)
-        for p in self._predicates:
-            i = text.find(p)
-            if 0 <= i < first:
-                first = i
-        subject = text[:first]
+        m = self._predicate_re.search(text) if self._predicate_re is not None else None
+        subject = text[:m.start()] if m is not None else text
         for lead in self._strip:
             if subject.startswith(lead):
                 subject = subject[len(lead):]
@@ -481,9 +480,9 @@ class Engine:
     def evaluate(self, fields: Mapping[str, str | None], *, role: str | None = None,
                  rules: Sequence[int] | None = None) -> Verdict:
         read = [self.read(name, text) for name, text in fields.items() if text]
-        topic_keys: set[str] = set()
-        for f in read:
-            topic_keys.update(h.term for h, ok in zip(f.hits, f.live, strict=True) if ok)
+        lives = [{h.term for h, ok in zip(f.hits, f.live, strict=True) if ok} for f in read]
+        frees = [{h.term for h, ok in zip(f.hits, f.free, strict=True) if ok} for f in read]
+        topic_keys: set[str] = set().union(*lives) if lives else set()
         best: dict[str, tuple[int, int, Finding]] = {}
         order = 0
         for index in (rules if rules is not None else range(len(self.rules))):
@@ -492,7 +491,11 @@ class Engine:
                 continue
             groups = self._group_keys[index]
             unless = self._unless_keys[index]
-            for f in read:
+            for f, live_terms, free_terms in zip(read, lives, frees, strict=True):
+                present = live_terms if rule.actor == "community" else free_terms
+                if any(g.isdisjoint(present) and not (grp.topic and not g.isdisjoint(topic_keys))
+                       for g, grp in zip(groups, rule.groups, strict=True)):
+                    continue
                 found = self._match(rule, groups, unless, f, topic_keys)
                 if found is None:
                     continue
@@ -528,7 +531,8 @@ class Engine:
             chosen: list[_Hit] = []
             complete = True
             for g, group in zip(groups, rule.groups, strict=True):
-                hit = next((f.hits[i] for i in idx if f.hits[i].term in g), None)
+                hit = min((f.hits[i] for i in idx if f.hits[i].term in g), key=lambda h: (h.start, h.start - h.end),
+                          default=None)
                 if hit is None:
                     if group.topic and any(k in topic_keys for k in g):
                         continue

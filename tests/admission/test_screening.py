@@ -32,7 +32,8 @@ async def test_community_declared_responsible_for_demolition_is_refused_at_once_
     assert answer["screening"]["verdict"] == "refused"
     assert "responsible.demolition" in rules_of(answer)
     finding = next(f for f in answer["screening"]["findings"] if f["rule"] == "responsible.demolition")
-    assert {d["title"] for d in finding["documents"]} == {"关于进一步开展社区减负工作的通知", "关于加强社区工作者队伍建设的意见"}
+    assert {d["title"] for d in finding["documents"]} == {"关于进一步开展社区减负工作的通知",
+                                                          "关于加强社区工作者队伍建设的意见"}
     assert finding["span"]["field"] in ("title", "content")
     assert answer["allowed_transitions"] == []
     assert answer["decision_due"] is None
