@@ -204,25 +204,27 @@ async def _route(conn: asyncpg.Connection, targets: list[str],
 
 
 async def screen_request(conn: asyncpg.Connection, *, data: AdmissionSubmission, county_code: str,
-                         source: ScreeningSource) -> tuple[Screening, Any]:
+                         source: ScreeningSource, lang: str = "zh") -> tuple[Screening, Any]:
     day = today()
     context = await source.county(conn, county_code, day)
     similar = await source.similar(conn, county_code, data.title, data.content)
     reports = (await listing.listed_report_forms(conn, county_code=county_code, today=day)
                if data.report_form is not None else [])
     result = screen(data, rules=context.rules, settings=context.settings, calendar=context.calendar, today=day,
-                    similar=similar, listed_reports=reports, engine=context.engine)
+                    similar=similar, listed_reports=reports, engine=context.engine, lang=lang)
     return result, context
 
 
 async def check(conn: asyncpg.Connection, *, data: AdmissionSubmission, may_submit: Callable[[str], bool],
-                source: ScreeningSource = UNCACHED, tree: JurisdictionTree | None = None) -> dict[str, Screening]:
+                source: ScreeningSource = UNCACHED, tree: JurisdictionTree | None = None,
+                lang: str = "zh") -> dict[str, Screening]:
     """Screen a matter without storing it: one result per county its targets fall in."""
     _check_targets(data.targets, may_submit)
     by_county = await _route(conn, data.targets, tree)
     out: dict[str, Screening] = {}
     for county_code in sorted(by_county):
-        out[county_code], _ = await screen_request(conn, data=data, county_code=county_code, source=source)
+        out[county_code], _ = await screen_request(conn, data=data, county_code=county_code, source=source,
+                                                   lang=lang)
     return out
 
 
