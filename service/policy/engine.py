@@ -43,6 +43,7 @@ FAMILIES = ("responsible.enforcement", "responsible.demolition", "responsible.en
             "responsible.urban_management", "responsible.work_safety", "power.enforcement", "economic.target",
             "pledge", "veto", "paper_trail")
 SEVERITIES = ("refuse", "flag")
+GENERAL_AREA = "responsible.enforcement"
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
 MAX_TERM = 50
 MAX_TERMS = 400
@@ -511,6 +512,15 @@ class Engine:
                     best[rule.family] = (rank, order, finding)
                     order += 1
                 break
+        general = best.get(GENERAL_AREA)
+        if general is not None:
+            g = general[2].span
+            for family, (rank, _, f) in best.items():
+                # 违法/违规 words of a named area: the named area is the finding, not enforcement in general
+                if (family != GENERAL_AREA and family.startswith("responsible.") and rank >= general[0]
+                        and f.span.field == g.field and f.span.start < g.end and g.start < f.span.end):
+                    del best[GENERAL_AREA]
+                    break
         ranked = sorted(best.values(), key=lambda x: (-x[0], x[1]))
         return Verdict(findings=tuple(x[2] for x in ranked))
 

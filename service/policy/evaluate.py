@@ -1,8 +1,10 @@
 """`matter-registry policy evaluate FILE.jsonl`: the engine against a labelled corpus.
 
 Each line: {"title", "content", "role": "responsible"|"assisting", "expect": "prohibited"|"allowed",
-"rule": <rule family or null>}. A prohibited case is caught when the engine refuses or flags it; per
-rule family, a case is predicted positive when a finding of that family is among the engine's findings.
+"rule": <rule family or null>, "also": [other families it legitimately hits]}. A prohibited case is
+caught when the engine refuses or flags it; per rule family, a case is predicted positive when a
+finding of that family is among the engine's findings (a family named in the case's `also` is not
+counted as a false positive).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Case:
     role: str
     expect: str
     rule: str | None
+    also: tuple[str, ...] = ()
 
 
 @dataclass
@@ -81,7 +84,8 @@ def read_cases(path: Path) -> list[Case]:
         if raw.get("expect") not in ("prohibited", "allowed"):
             raise ValueError(f"{path}:{n}: expect must be prohibited or allowed")
         cases.append(Case(line=n, title=str(raw.get("title") or ""), content=str(raw.get("content") or ""),
-                          role=str(raw.get("role") or "assisting"), expect=raw["expect"], rule=raw.get("rule")))
+                          role=str(raw.get("role") or "assisting"), expect=raw["expect"], rule=raw.get("rule"),
+                          also=tuple(raw.get("also") or ())))
     return cases
 
 
@@ -112,7 +116,7 @@ def evaluate(cases: Iterable[Case], engine: Engine | None = None) -> Report:
             if verdict.verdict != "refuse":
                 why = "missed" if verdict.verdict == "clear" else "flagged only"
                 report.disagreements.append({**entry, "why": why})
-            elif case.rule and case.rule not in found:
+            elif case.rule and case.rule not in found and not found & set(case.also):
                 report.disagreements.append({**entry, "why": "refused under another rule"})
         else:
             report.allowed += 1
@@ -129,7 +133,7 @@ def evaluate(cases: Iterable[Case], engine: Engine | None = None) -> Report:
             predicted = f in found
             if predicted and actual == f:
                 report.per_rule[f]["tp"] += 1
-            elif predicted:
+            elif predicted and f not in case.also:
                 report.per_rule[f]["fp"] += 1
             elif actual == f:
                 report.per_rule[f]["fn"] += 1
