@@ -40,7 +40,7 @@ from service.core.db import write_together
 from service.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from service.core.tree import JurisdictionTree
 from service.notifications import outbox
-from service.policy.apply import rule_definition, validate_county_rule
+from service.policy.apply import check_text, rule_definition, validate_county_rule
 from service.policy.engine import Engine, default_engine
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -451,6 +451,8 @@ async def add_rule(conn: asyncpg.Connection, *, actor: Actor, data: ScreeningRul
         raise ValidationFailed.field("county_code", f"{data.county_code} 不是县级行政区 (not a county)")
     definition: dict[str, Any] | None = None
     pattern = data.pattern
+    for name, value in (("pattern", pattern), ("message", data.message)):
+        check_text(name, value)
     if data.match_type == "policy":
         if not data.definition:
             raise ValidationFailed.field("definition", "policy 规则须给出 definition（规则的词组、示例）",

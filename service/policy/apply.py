@@ -115,10 +115,31 @@ def rule_definition(row: Mapping[str, Any]) -> dict[str, Any]:
             "examples": {"match": [row["pattern"]]}}
 
 
+MAX_EXAMPLES = 50
+
+
+def _strings(value: Any, path: str) -> None:
+    """Every string of a rule's definition must be text (it is stored as JSON)."""
+    if isinstance(value, str):
+        check_text(path, value)
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _strings(k, path)
+            _strings(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _strings(v, f"{path}[{i}]")
+
+
 def validate_county_rule(raw: Mapping[str, Any], *, county_code: str) -> None:
     """Raises a 422 naming the rule and the failing example when a county rule does not hold."""
     from service.policy.engine import county_rule
 
+    _strings(dict(raw), "definition")
+    examples = raw.get("examples")
+    if isinstance(examples, Mapping) and sum(len(v) for v in examples.values() if isinstance(v, list)) > MAX_EXAMPLES:
+        raise ValidationFailed.field("definition.examples", f"示例过多（至多 {MAX_EXAMPLES} 个）",
+                                     rule="policy.rule-invalid")
     try:
         county_rule(raw, county_code=county_code)
     except PolicyError as exc:
