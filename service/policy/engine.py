@@ -374,6 +374,10 @@ class Engine:
                             for rule in self.rules]
         self._unless_keys = [(frozenset(rule.unless.terms) | {"re:" + r.pattern for r in rule.unless.regexes})
                              if rule.unless else frozenset() for rule in self.rules]
+        # per rule: the groups of words alone (checked first), then those with regular expressions
+        self._quick = [([k for k, g in zip(keys, rule.groups, strict=True) if not g.regexes],
+                        [(k, g.regexes) for k, g in zip(keys, rule.groups, strict=True) if g.regexes])
+                       for keys, rule in zip(self._group_keys, self.rules, strict=True)]
         self._community = [normalise(w).text for w in config.community]
         self._others = [normalise(w).text for w in config.others]
         self._predicates = [normalise(w).text for w in config.predicates]
@@ -475,6 +479,37 @@ class Engine:
             live.append(ours and not negated)
             free.append(not negated)
         return _Field(name=name, norm=norm, clauses=cls, starts=starts, hits=hits, live=live, free=free)
+
+    # -- a cheap first look --
+
+    def possible(self, fields: Mapping[str, str | None]) -> bool:
+        """False when no rule can match these texts (some group of every rule has none of its words):
+        one pass of the automaton, no reading of clauses. Used to judge many listed items cheaply."""
+        text = "\n".join(t for t in fields.values() if t).translate(_QUICK_DROP).lower()
+        if not text or self._empty:
+            return False
+        hits = {term for _, (term, kinds) in self._automaton.iter(text) if "term" in kinds}
+        searched: dict[str, bool] = {}
+        for plain, mixed in self._quick:
+            if any(keys.isdisjoint(hits) for keys in plain):
+                continue
+            ok = True
+            for keys, regexes in mixed:
+                if not keys.isdisjoint(hits):
+                    continue
+                found = False
+                for r in regexes:
+                    if r.pattern not in searched:
+                        searched[r.pattern] = r.search(text) is not None
+                    if searched[r.pattern]:
+                        found = True
+                        break
+                if not found:
+                    ok = False
+                    break
+            if ok:
+                return True
+        return False
 
     # -- judging --
 
@@ -595,6 +630,7 @@ class Engine:
         return Engine(self.config, [*self.rules, *extra])
 
 
+_QUICK_DROP = {ord(c): None for c in " \t\u3000\u00a0\u200b\u200c\u200d\ufeff\u2060"}
 _RELATIVE_LEAD = ("对", "凡", "将", "把", "给予", "给")
 _BY_COMMUNITY = re.compile(r"(由|归|交由)(所在|各|本|辖区)?(社区|居委会|网格)")
 _SANCTION = re.compile(r"(未|不|无|没有)[^的，。；]{0,20}的")

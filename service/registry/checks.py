@@ -95,11 +95,13 @@ def _bans(r: asyncpg.Record, memo: dict[tuple[Any, ...], tuple[Finding | None, F
     (the same words are judged once per process)."""
     if r["list"] in NEGATIVE_LISTS:
         return None
+    engine = default_engine()
+    fields = {"title": r["title"], "content": r["content"], "authority": r["authority"]}
+    if not engine.possible(fields):  # most items: one pass of the automaton, nothing kept
+        return None
     key = (r["title"], r["content"], r["authority"])
     held = memo.get(key)
     if held is None:
-        engine = default_engine()
-        fields = {"title": r["title"], "content": r["content"], "authority": r["authority"]}
         assisting = engine.evaluate(fields, role="assisting").refused
         responsible = engine.evaluate(fields, role="responsible").refused
         held = (assisting[0] if assisting else None, responsible[0] if responsible else None)
