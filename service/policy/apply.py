@@ -86,6 +86,11 @@ class CountyRules:
     async def on_change(self, _pool: asyncpg.Pool) -> None:
         self.clear()
 
+    def held(self, county_code: str) -> Engine | None:
+        """The county's engine if this process holds it fresh (no database trip)."""
+        held = self._held.get(county_code)
+        return held[1] if held is not None and held[0] > time.monotonic() else None
+
     async def engine(self, conn: asyncpg.Connection, county_code: str | None, *, ttl_s: float = COUNTY_TTL_S) -> Engine:
         if not county_code or len(county_code) != 6:
             return default_engine()

@@ -28,7 +28,7 @@ from service.core.authz import Authorizer
 from service.core.db import CONNECTION_ERRORS
 from service.core.errors import NotFound
 from service.core.tree import SEQ_OVERLAP
-from service.policy.apply import check_text, judge
+from service.policy.apply import COUNTY_RULES, check_text, judge
 from service.policy.engine import Finding, default_engine
 from service.registry import queries
 from service.registry.schemas import NEGATIVE_LISTS, CheckAnswer, CheckRequest, Citation, Receipt
@@ -345,7 +345,14 @@ class Checker:
         # what the department says is judged first, by the one engine (a 422 naming the field for text
         # that is not text)
         check_text("department", request.department)
-        said = judge({"matter.title": matter.title, "matter.description": matter.description}, role=request.role)
+        engine = None
+        if matter.title or matter.description:  # the county's own rules too (held a minute, cleared on change)
+            engine = COUNTY_RULES.held(community_county)
+            if engine is None:
+                async with self._pool.acquire() as conn:
+                    engine = await COUNTY_RULES.engine(conn, community_county)
+        said = judge({"matter.title": matter.title, "matter.description": matter.description}, role=request.role,
+                     engine=engine)
         department_subject: str | None = asker_subject
         department_unknown = False
         if request.department is not None:

@@ -70,6 +70,9 @@ async def test_a_county_rule_whose_example_fails_is_422_naming_it_and_nothing_is
     assert "county.fundraising" in rules_of(answer)
     negated = await submit(client, as_client("civil-affairs"), content="不向社区下达募捐任务，居民自愿参与。")
     assert "county.fundraising" not in rules_of(negated)
+    # the check answers by the county's rule as well
+    r = await check(client, as_client("civil-affairs"), title="慈善募捐", description="各社区完成募捐任务")
+    assert r.json()["citation"]["rule"] == "county.fundraising"
 
 
 async def test_an_approval_that_would_list_a_prohibited_matter_is_422_and_nothing_changes(client, as_client, db):
