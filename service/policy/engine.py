@@ -576,8 +576,10 @@ class Engine:
             chosen: list[_Hit] = []
             complete = True
             for g, group in zip(groups, rule.groups, strict=True):
-                hit = min((f.hits[i] for i in idx if f.hits[i].term in g), key=lambda h: (h.start, h.start - h.end),
-                          default=None)
+                # the earliest, longest word of the group; after the first group, one in the first's clause if any
+                home = chosen[0].clause if chosen else -1
+                hit = min((f.hits[i] for i in idx if f.hits[i].term in g),
+                          key=lambda h: (h.clause != home, h.start, h.start - h.end), default=None)
                 if hit is None:
                     if group.topic and any(k in topic_keys for k in g):
                         continue
@@ -588,7 +590,8 @@ class Engine:
                 continue
             severity = rule.severity
             if rule.unless_scope == "clause" and rule.scope == "sentence":
-                neutral = self._unit_has(f, chosen[0].clause, "clause", unless) if unless else False
+                clauses_hit = {h.clause for h in chosen}
+                neutral = bool(unless) and any(self._unit_has(f, c, "clause", unless) for c in clauses_hit)
             else:
                 neutral = bool(unless) and self._unit_has(f, key, rule.scope, unless)
             if neutral:
