@@ -25,7 +25,6 @@ examples fail is refused with an error naming it (PolicyError).
 from __future__ import annotations
 
 import bisect
-import datetime
 import functools
 import re
 import tomllib
@@ -715,7 +714,3 @@ def engine_for(county_rules: Sequence[tuple[str, Mapping[str, Any]]]) -> Engine:
 
     key = tuple((county, json.dumps(raw, sort_keys=True, ensure_ascii=False)) for county, raw in county_rules)
     return _county_engine(key, id(default_engine()))
-
-
-def today_iso() -> str:
-    return datetime.date.today().isoformat()
