@@ -191,7 +191,8 @@ async def _refuse_by_policy(conn: asyncpg.Connection, *, scope: str, item: ItemC
     if item.list in NEGATIVE_LISTS:
         return
     engine = await COUNTY_RULES.engine(conn, scope if len(scope) == 6 else None)
-    error = refusal(judge(item_fields(item), role=item_role(item, role), engine=engine), prefix=prefix)
+    fields = {f"{prefix}{name}": value for name, value in item_fields(item).items()}
+    error = refusal(judge(fields, role=item_role(item, role), engine=engine))
     if error is not None:
         raise error
 

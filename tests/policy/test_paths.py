@@ -172,3 +172,11 @@ async def test_text_that_is_not_text_is_a_problem_naming_the_field(client, as_cl
         **__import__("tests.admission.conftest", fromlist=["submission"]).submission(content="开展\x00宣传")})
     assert r.status_code == 422, r.text
     assert r.json()["invalid_params"][0]["name"] == "content"
+
+
+async def test_an_item_with_text_that_is_not_text_is_422_naming_the_field(client, as_client):
+    r = await client.post(f"/api/v1/registry/scopes/{COUNTY}/items", headers=as_client("county-reviewer-api"), json={
+        "item": {"kind": "task", "list": "assisting", "code": "430121-A-991", "title": "协助开展宣传",
+                 "content": "协助\x00宣传"}, "effective_from": today().isoformat(), "reason": "x"})
+    assert r.status_code == 422, r.text
+    assert r.json()["invalid_params"][0]["name"] == "item.content"

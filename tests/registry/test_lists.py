@@ -222,7 +222,7 @@ async def test_import_all_or_nothing_with_line_numbers_and_export_round_trip(cli
     assert [x["line"] for x in rejected] == [3, 4]
     assert rejected[1]["rule"] == "economic.target"
     assert "民发〔2015〕136号" in rejected[1]["reason"]
-    assert rejected[1]["findings"][0]["span"]["field"] == "title"
+    assert rejected[1]["findings"][0]["span"]["field"] == "item.title"
     assert await db.fetchval("select count(*) from registry_entry") == before
     r = await client.post(f"/api/v1/registry/scopes/{COUNTY}/import", headers=reviewer, content=bad.encode(),
                           params={"partial": "true"})
