@@ -12,7 +12,7 @@ serves it with granian (the service's app plus the plain-INSERT baseline of benc
   - the mixed load (80% checks, 10% submissions, 10% list reads, bench/mixed.lua) against the same
     shares of the baselines;
   - the resident memory of each server worker after the load.
-Then it runs the other areas' benchmarks as they are (bench/authz.py, bench/registry/run.py,
+Then it runs the other areas' benchmarks as they are (bench/authz.py, bench/policy.py, bench/registry/run.py,
 bench/admission_submit.py, bench/audit_log.py) on the same data where they can take it, and writes
 bench/results/results.json, bench/results/results.md and the charts (--quick: bench/results/quick/).
 """
@@ -279,6 +279,7 @@ def other_benchmarks(datasets: dict[str, dict[str, Any]], args: argparse.Namespa
     server = server_url()
     out: dict[str, Any] = {}
     out["authz"] = run_tool("authz", ["bench.authz", "--decisions", "5000" if quick else "50000"])
+    out["policy"] = run_tool("policy", ["bench.policy", "--json", "--runs", "500" if quick else "5000"])
     largest = next((s for s in ("national", "province") if s in datasets), None)
     if largest:
         # bench/registry/run.py reads the same .data/bench-<scale>.json with --reuse

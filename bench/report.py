@@ -110,6 +110,24 @@ def other_rows(others: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(row("admission bench (demo data): submissions, req/s", sub, _mean(*plain) if plain else None,
                        ratio, "≥ 1/3 of plain INSERT (issue 4)", ratio is not None and ratio >= 1 / 3, "demo",
                        "req/s", "plain INSERT"))
+    if po := others.get("policy"):
+        try:
+            p = json.loads(po["output"][po["output"].index("{"):])
+        except ValueError:
+            p = None
+        if p:
+            r, t, label = p["rates"], p["screening"], f"{p['cases']} cases"
+            for name, value, target, ok in (
+                    ("policy: prohibited caught (refused or flagged)", r["caught"], "≥ 97 % (issue 13)",
+                     r["caught"] >= 0.97),
+                    ("policy: prohibited refused outright", r["refused"], "≥ 85 % (issue 13)", r["refused"] >= 0.85),
+                    ("policy: legitimate refused", r["legitimate_refused"], "0 (issue 13)",
+                     r["legitimate_refused"] == 0),
+                    ("policy: legitimate flagged", r["legitimate_flagged"], "≤ 8 % (issue 13)",
+                     r["legitimate_flagged"] <= 0.08)):
+                out.append(row(name, round(100 * value, 1), None, None, target, ok, label, "%"))
+            out.append(row(f"policy: screening one submission in process, p95 ({t['county_list_items']} items)",
+                           t["p95_ms"], None, None, "≤ 2 ms (issue 13)", t["p95_ms"] <= 2.0, "in process", "ms"))
     if au := others.get("audit_log"):
         text, scale = au["output"], au.get("scale", "")
         events = _num(r"^([\d,]+) events in the log", text)

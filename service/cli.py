@@ -357,6 +357,30 @@ def _build(cls: Any, **fields: Any) -> Any:
         raise CliError(f"invalid input: {exc}") from exc
 
 
+def cmd_policy(settings: Settings, args: argparse.Namespace) -> None:
+    """`policy check`: load and prove the rules file; `policy evaluate FILE.jsonl`: figures on a corpus."""
+    from service.policy.engine import POLICY_FILE, PolicyError, load
+
+    path = Path(args.rules) if args.rules else settings.policies_dir / POLICY_FILE
+    try:
+        engine = load(path)
+    except PolicyError as exc:
+        raise CliError(str(exc)) from exc
+    if args.policy_command == "check":
+        print(f"{path}: {len(engine.rules)} rules, every example holds")
+        return
+    from service.policy.evaluate import evaluate, read_cases, render
+
+    try:
+        cases = read_cases(Path(args.file))
+    except (OSError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    report = evaluate(cases, engine)
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1) if args.json else render(report))
+    if args.strict and not report.meets_targets():
+        raise CliError("the corpus figures are under the targets")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="matter-registry", description="Community matter-admission registry")
     sub = p.add_subparsers(dest="command", required=True)
@@ -391,6 +415,15 @@ def parser() -> argparse.ArgumentParser:
 
     audit_arguments(sub.add_parser("audit", help="verify the audit log (online or offline), print the signing "
                                                  "public key, export the log"))
+    s = sub.add_parser("policy", help="the policy engine: prove the rules file, evaluate it on a labelled corpus")
+    policy = s.add_subparsers(dest="policy_command", required=True)
+    c = policy.add_parser("check", help="load policies/prohibitions.toml and run every rule's examples")
+    c.add_argument("--rules", help="another rules file")
+    e = policy.add_parser("evaluate", help="precision and recall per rule on a JSONL corpus, every disagreement")
+    e.add_argument("file", help="one JSON object a line: title, content, role, expect, rule")
+    e.add_argument("--rules", help="another rules file")
+    e.add_argument("--json", action="store_true", help="the figures as JSON")
+    e.add_argument("--strict", action="store_true", help="exit 1 when the figures are under the targets")
     for name, help_text in (("submit", "submit an admission request from a JSON file (API client)"),
                             ("status", "show an admission request's status (API client)")):
         s = sub.add_parser(name, help=help_text)
@@ -409,7 +442,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "serve": cmd_serve, "dev": cmd_dev, "migrate": cmd_migrate, "load-demo": cmd_load_demo,
     "create-user": cmd_create_user, "create-token": cmd_create_token, "revoke-token": cmd_revoke_token,
     "export-openapi": cmd_export_openapi, "db-stop": cmd_db_stop,
-    "audit": cmd_audit, "submit": cmd_submit, "status": cmd_status,
+    "audit": cmd_audit, "submit": cmd_submit, "status": cmd_status, "policy": cmd_policy,
 }
 
 

@@ -17,6 +17,8 @@ from service.admission import queries
 from service.admission.screening import Rule
 from service.calendar import workdays
 from service.calendar.workdays import Calendar
+from service.policy.apply import rule_definition
+from service.policy.engine import Engine, engine_for
 from service.registry.schemas import SimilarItem
 from service.registry.service import similar_items, template_scopes
 from service.registry.similar import SimilarItems
@@ -31,6 +33,8 @@ class CountyContext(msgspec.Struct, frozen=True):
     rules: list[Rule]
     settings: CountySettings
     calendar: Calendar
+    engine: Engine | None = None
+    """the policy engine with the county's own rules"""
 
 
 class ScreeningSource:
@@ -61,11 +65,16 @@ class ScreeningSource:
             return held[1]
         rows = await conn.fetch(queries.RULES, [county_code])
         rules = [Rule(rule=r["rule"], match_type=r["match_type"], pattern=r["pattern"], severity=r["severity"],
-                      message=r["message"], county_code=r["county_code"]) for r in rows]
+                      message=r["message"], county_code=r["county_code"])
+                 for r in rows if r["match_type"] == "category"]
+        # the county's own word rules join the national engine (the national 'policy' rows only mirror the file)
+        own = [(county_code, rule_definition(r)) for r in rows
+               if r["county_code"] is not None and r["match_type"] != "category"]
+        engine = engine_for(own)
         settings = await load_settings(conn, county_code=county_code)
         calendar = await workdays.load(conn, county_code=county_code, start=today - datetime.timedelta(days=31),
                                        end=today + datetime.timedelta(days=3 * 366))
-        context = CountyContext(rules=rules, settings=settings, calendar=calendar)
+        context = CountyContext(rules=rules, settings=settings, calendar=calendar, engine=engine)
         if self._ttl > 0:
             self._counties[county_code] = (now + self._ttl, context)
         return context

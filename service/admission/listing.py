@@ -37,7 +37,7 @@ async def admit(conn: asyncpg.Connection, *, actor: Actor, row: asyncpg.Record, 
         conn, actor=actor, county_code=row["county_code"],
         item=item_from_request(row, code=code, organisation_level=organisation_level, today=today),
         effective_from=effective_from, reason=f"准入申请 {row['id']} 经 {row['reviewing_body']} 审核同意",
-        source_ref=f"admission_request:{row['id']}",
+        source_ref=f"admission_request:{row['id']}", role=row["body"].get("community_role"),
     )
 
 

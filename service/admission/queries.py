@@ -99,7 +99,7 @@ GET_KEY = "select body_digest, status_code, response from idempotency_key where 
 STORE_KEY = "update idempotency_key set status_code = $3, response = $4 where subject = $1 and key = $2"
 
 RULES = """
-select id, county_code, rule, match_type, pattern, severity, message, source, created_at
+select id, county_code, rule, match_type, pattern, severity, message, source, created_at, definition
 from screening_rule where retired_at is null and (county_code is null or county_code = any($1::text[]))
 order by id
 """
@@ -114,14 +114,30 @@ where (screening_rule.rule, screening_rule.severity, screening_rule.message)
 """
 
 INSERT_RULE = """
-insert into screening_rule (county_code, rule, match_type, pattern, severity, message, source, created_by)
-values ($1, $2, $3, $4, $5, $6, 'api', $7)
-returning id, county_code, rule, match_type, pattern, severity, message, source, created_at
+insert into screening_rule (county_code, rule, match_type, pattern, severity, message, source, created_by, definition)
+values ($1, $2, $3, $4, $5, $6, 'api', $7, $8)
+returning id, county_code, rule, match_type, pattern, severity, message, source, created_at, definition
+"""
+
+SYNC_FILE_POLICY_RULE = """
+insert into screening_rule (county_code, rule, match_type, pattern, severity, message, source, created_by, definition)
+values (null, $1, 'policy', $1, $2, $3, 'file', 'policies/prohibitions.toml', $4)
+on conflict (coalesce(county_code, ''), match_type, pattern) where retired_at is null
+do update set rule = excluded.rule, severity = excluded.severity, message = excluded.message,
+              definition = excluded.definition
+where (screening_rule.rule, screening_rule.severity, screening_rule.message, screening_rule.definition)
+      is distinct from (excluded.rule, excluded.severity, excluded.message, excluded.definition)
+"""
+
+RETIRE_STALE_FILE_RULES = """
+update screening_rule set retired_at = now()
+where source = 'file' and county_code is null and retired_at is null
+  and (match_type, pattern) not in (select * from unnest($1::text[], $2::text[]))
 """
 
 RETIRE_RULE = """
 update screening_rule set retired_at = now() where id = $1 and county_code is not null and retired_at is null
-returning id, county_code, rule, match_type, pattern, severity, message, source, created_at
+returning id, county_code, rule, match_type, pattern, severity, message, source, created_at, definition
 """
 
 RULE_COUNTY = "select county_code from screening_rule where id = $1"

@@ -36,6 +36,7 @@ from service.core.errors import NotFound, ValidationFailed
 from service.core.lifespan import STARTERS
 from service.core.openapi import AUTHED, problems
 from service.notifications.delivery import start_delivery
+from service.policy.apply import COUNTY_RULES, language
 
 SECURITY = [{"BearerToken": []}]
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=200,
@@ -131,9 +132,11 @@ class AdmissionController(Controller):
           opt=_as("submit"), responses=problems(*AUTHED), status_code=200)
     async def screen(self, request: Request[Any, Any, Any], db: DB,
                      data: JSONBody[AdmissionSubmission]) -> dict[str, Screening]:
-        """One screening result per county the targets fall in."""
+        """One screening result per county the targets fall in; the policy findings' messages in English
+        when the caller sends `Accept-Language: en`."""
         return await service.check(db, data=data, may_submit=_may(request, "submit"), source=_source(request),
-                                   tree=_authorizer(request).tree)
+                                   tree=_authorizer(request).tree,
+                                   lang=language(request.headers.get("accept-language")))
 
     @get("/", operation_id="ListAdmissionRequests",
          summary="Requests the caller submitted, and those of the counties it reviews (newest first)",
@@ -292,6 +295,7 @@ async def start_admission(app: Litestar) -> Callable[[], Awaitable[None]] | None
     for topic in TOPICS:
         app.state.listener.on(topic, source.on_change)
     app.state.listener.on(LISTS_TOPIC, source.on_lists_change)
+    app.state.listener.on("screening_rules", COUNTY_RULES.on_change)
     rules = read_rules_file(app.state.settings.policies_dir)
     async with app.state.pool.acquire() as conn, conn.transaction():
         await service.sync_rules_file(conn, rules=rules)

@@ -90,6 +90,10 @@ class Finding(Output):
     severity: Severity
     message: str
     cited: dict[str, Any] | None = None
+    documents: list[dict[str, Any]] | None = None
+    """for a policy finding: the documents it comes from (title, issuer, number where one exists, date, clause)"""
+    span: dict[str, Any] | None = None
+    """for a policy finding: the text that triggered it (field, start and end offsets, text)"""
 
 
 class Screening(Output):
@@ -190,12 +194,19 @@ class DeliveryRead(Output):
 
 
 class ScreeningRuleCreate(Input):
+    """A county's own rule. `policy`: a rule in the engine's form (`definition`: word groups `all`, `unless`,
+    `scope`, `when_role`, `examples` = {match, no_match}; docs/policy.md); it and a `phrase` are proved
+    against their examples before anything is stored."""
+
     county_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
     rule: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9._-]{3,80}$")]
-    match_type: Literal["phrase", "category", "responsible_area"]
-    pattern: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    match_type: Literal["phrase", "category", "responsible_area", "policy"]
     severity: Severity
     message: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    pattern: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    """the phrase, category or area word; for a policy rule, defaults to the rule id"""
+    definition: dict[str, Any] | None = None
+    """a policy rule: the engine's form (as in policies/prohibitions.toml)"""
 
 
 class ScreeningRuleRead(Output):
@@ -208,6 +219,7 @@ class ScreeningRuleRead(Output):
     message: str
     source: str
     created_at: datetime.datetime
+    definition: dict[str, Any] | None = None
 
 
 class CallbackRegistration(Input):

@@ -1,7 +1,8 @@
 """Automatic screening of an admission request, before any person sees it.
 
-The rules are data (policies/admission_screening.csv, synced into `screening_rule`; a county adds its
-own); this module only knows how to apply each kind of rule and the fixed checks of DOMAIN.md.
+What the matter asks is judged by the policy engine (service/policy/, policies/prohibitions.toml, with
+the county's own rules); this module adds the declared-category rules (policies/admission_screening.csv)
+and the fixed checks of DOMAIN.md: duplicates, missing basis, resources, notice period, report fields.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import msgspec
 
 from service.admission.schemas import AdmissionSubmission, Finding, Screening
 from service.calendar.workdays import Calendar
+from service.policy.apply import finding_dict, judge
+from service.policy.engine import Engine
 from service.settings_county import CountySettings
 
 RULES_FILE = "admission_screening.csv"
@@ -45,9 +48,17 @@ def _normal(text: str) -> str:
     return _SPACE.sub("", text)
 
 
+def screened_fields(submission: AdmissionSubmission) -> dict[str, str | None]:
+    """The fields whose words the engine reads (spans point into them)."""
+    return {"title": submission.title, "content": submission.content, "policy_area": submission.policy_area,
+            "resources.authority": submission.resources.authority, "data_needs": submission.data_needs,
+            "time_limit": submission.time_limit}
+
+
 def screen(
     submission: AdmissionSubmission, *, rules: list[Rule], settings: CountySettings, calendar: Calendar,
-    today: datetime.date, similar: list[Any], listed_reports: list[Any],
+    today: datetime.date, similar: list[Any], listed_reports: list[Any], engine: Engine | None = None,
+    lang: str = "zh",
 ) -> Screening:
     """`similar`: registry SimilarItem-like objects; `listed_reports`: ListedItem-like report forms."""
     findings: list[Finding] = []
@@ -58,24 +69,18 @@ def screen(
             seen.add((rule, message))
             findings.append(Finding(rule=rule, severity=severity, message=message, cited=cited))  # type: ignore[arg-type]
 
-    text = _normal(f"{submission.title}\n{submission.content}")
-    area_text = text + _normal(submission.policy_area or "")
     declared = f"{submission.kind}:{submission.list}"
-    refused_phrases: set[str] = set()
     for rule in sorted(rules, key=lambda r: r.severity != "refuse"):
         if rule.match_type == "category" and rule.pattern in (declared, submission.list):
             add(rule.rule, rule.severity, rule.message, {"declared": declared})
-        elif (rule.match_type == "responsible_area" and submission.community_role == "responsible"
-              and rule.pattern in area_text):
-            add(rule.rule, rule.severity, rule.message, {"community_role": "responsible", "matched": rule.pattern})
-        elif rule.match_type == "phrase" and _normal(rule.pattern) in text:
-            pattern = _normal(rule.pattern)
-            # a flag phrase inside a phrase already refused adds nothing
-            if rule.severity == "flag" and any(pattern in p for p in refused_phrases):
-                continue
-            if rule.severity == "refuse":
-                refused_phrases.add(pattern)
-            add(rule.rule, rule.severity, rule.message, {"phrase": rule.pattern})
+
+    verdict = judge(screened_fields(submission), role=submission.community_role, engine=engine)
+    for f in verdict.findings:
+        cited = finding_dict(f, lang)
+        findings.append(Finding(rule=f.family, severity=f.severity, message=cited.pop("message"),  # type: ignore[arg-type]
+                                cited={"rule_id": cited["rule_id"], **({"county_code": f.county_code}
+                                                                       if f.county_code else {})},
+                                documents=cited["documents"], span=cited["span"]))
 
     for item in similar:
         if item.similarity >= DUPLICATE_SIMILARITY:

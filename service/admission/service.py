@@ -42,6 +42,8 @@ from service.core.schemas import within_years
 from service.core.tree import JurisdictionTree
 from service.notifications import addresses, outbox
 from service.notifications.delivery import standard_secret
+from service.policy.apply import check_text, rule_definition, validate_county_rule
+from service.policy.engine import Engine, default_engine
 
 CHINA = ZoneInfo("Asia/Shanghai")
 OPEN = ("submitted", "in_review")
@@ -204,25 +206,27 @@ async def _route(conn: asyncpg.Connection, targets: list[str],
 
 
 async def screen_request(conn: asyncpg.Connection, *, data: AdmissionSubmission, county_code: str,
-                         source: ScreeningSource) -> tuple[Screening, Any]:
+                         source: ScreeningSource, lang: str = "zh") -> tuple[Screening, Any]:
     day = today()
     context = await source.county(conn, county_code, day)
     similar = await source.similar(conn, county_code, data.title, data.content)
     reports = (await listing.listed_report_forms(conn, county_code=county_code, today=day)
                if data.report_form is not None else [])
     result = screen(data, rules=context.rules, settings=context.settings, calendar=context.calendar, today=day,
-                    similar=similar, listed_reports=reports)
+                    similar=similar, listed_reports=reports, engine=context.engine, lang=lang)
     return result, context
 
 
 async def check(conn: asyncpg.Connection, *, data: AdmissionSubmission, may_submit: Callable[[str], bool],
-                source: ScreeningSource = UNCACHED, tree: JurisdictionTree | None = None) -> dict[str, Screening]:
+                source: ScreeningSource = UNCACHED, tree: JurisdictionTree | None = None,
+                lang: str = "zh") -> dict[str, Screening]:
     """Screen a matter without storing it: one result per county its targets fall in."""
     _check_targets(data.targets, may_submit)
     by_county = await _route(conn, data.targets, tree)
     out: dict[str, Screening] = {}
     for county_code in sorted(by_county):
-        out[county_code], _ = await screen_request(conn, data=data, county_code=county_code, source=source)
+        out[county_code], _ = await screen_request(conn, data=data, county_code=county_code, source=source,
+                                                   lang=lang)
     return out
 
 
@@ -461,12 +465,30 @@ async def add_rule(conn: asyncpg.Connection, *, actor: Actor, data: ScreeningRul
     level = await conn.fetchval("select level from jurisdiction where code = $1", data.county_code)
     if level != "county":
         raise ValidationFailed.field("county_code", f"{data.county_code} 不是县级行政区 (not a county)")
+    definition: dict[str, Any] | None = None
+    pattern = data.pattern
+    for name, value in (("pattern", pattern), ("message", data.message)):
+        check_text(name, value)
+    if data.match_type == "policy":
+        if not data.definition:
+            raise ValidationFailed.field("definition", "policy 规则须给出 definition（规则的词组、示例）",
+                                         rule="policy.rule-invalid")
+        definition = {**data.definition, "id": data.rule, "severity": data.definition.get("severity", data.severity),
+                      "message": data.definition.get("message", data.message)}
+        pattern = pattern or data.rule
+    elif pattern is None:
+        raise ValidationFailed.field("pattern", f"{data.match_type} 规则须给出 pattern", rule="admission.rule-pattern")
+    if data.match_type != "category":
+        # proved against its examples (a phrase: that it is found, and not where it is negated) before storing
+        validate_county_rule(definition or rule_definition(
+            {"rule": data.rule, "match_type": data.match_type, "pattern": pattern, "severity": data.severity,
+             "message": data.message}), county_code=data.county_code)
     who = _who(actor)
     try:
-        row = await conn.fetchrow(queries.INSERT_RULE, data.county_code, data.rule, data.match_type, data.pattern,
-                                  data.severity, data.message, who)
+        row = await conn.fetchrow(queries.INSERT_RULE, data.county_code, data.rule, data.match_type, pattern,
+                                  data.severity, data.message, who, definition)
     except asyncpg.UniqueViolationError as exc:
-        raise Conflict(f"该县已有相同的规则 ({data.match_type} {data.pattern})") from exc
+        raise Conflict(f"该县已有相同的规则 ({data.match_type} {pattern})") from exc
     rule = _rule(row)
     await audit.record(conn, actor=actor, action="admission.rule_add", subject_type="screening_rule",
                        subject_id=str(rule.id), jurisdiction=data.county_code, change=data)
@@ -483,10 +505,17 @@ async def retire_rule(conn: asyncpg.Connection, *, actor: Actor, rule_id: int) -
     return rule
 
 
-async def sync_rules_file(conn: asyncpg.Connection, *, rules: list[Any]) -> None:
-    """The national rules of policies/admission_screening.csv into the table (idempotent)."""
+async def sync_rules_file(conn: asyncpg.Connection, *, rules: list[Any], engine: Engine | None = None) -> None:
+    """The national rules into the table (idempotent): the category rows of policies/admission_screening.csv
+    and the policy engine's rules (listed, with their definition; screening reads them from the engine)."""
     await conn.executemany(queries.SYNC_FILE_RULE,
                            [(r.rule, r.match_type, r.pattern, r.severity, r.message) for r in rules])
+    engine = engine or default_engine()
+    national = [r for r in engine.rules if r.county_code is None]
+    await conn.executemany(queries.SYNC_FILE_POLICY_RULE,
+                           [(r.id, r.severity, r.message, r.source) for r in national])
+    kept = [(r.match_type, r.pattern) for r in rules] + [("policy", r.id) for r in national]
+    await conn.execute(queries.RETIRE_STALE_FILE_RULES, [k[0] for k in kept], [k[1] for k in kept])
 
 
 # ---- callbacks ----

@@ -28,6 +28,8 @@ from service.core.authz import Authorizer
 from service.core.db import CONNECTION_ERRORS
 from service.core.errors import NotFound
 from service.core.tree import SEQ_OVERLAP
+from service.policy.apply import COUNTY_RULES, check_text, judge
+from service.policy.engine import Finding, default_engine
 from service.registry import queries
 from service.registry.schemas import NEGATIVE_LISTS, CheckAnswer, CheckRequest, Citation, Receipt
 from service.registry.service import template_scopes, today
@@ -39,26 +41,6 @@ BATCH_MAX = 2_000
 FLUSH_EVERY_S = 0.05
 CLIENT_CACHE_S = 30
 PRELOAD_BATCH = 50
-
-# The 2024 opinion: the community may assist with these, never be the responsible party.
-RESPONSIBLE_PARTY_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("administrative enforcement (行政执法)", re.compile(r"行政执法|执法")),
-    ("demolition of illegal structures (拆除违法建设)", re.compile(r"拆违|拆除|违法建设|违法建筑|违章建筑|违建")),
-    ("environmental rectification (环境整治)", re.compile(r"环境整治|环境综合整治|环保督察|污染整治")),
-    ("urban management (城市管理)", re.compile(r"城市管理|城管")),
-    ("work safety (安全生产)", re.compile(r"安全生产")),
-]
-# National prohibitions that hold whatever a matter is called.
-PROHIBITED_TEXT_RULES: list[tuple[str, re.Pattern[str]]] = [
-    ("investment-attraction targets (招商引资)", re.compile(r"招商引资")),
-    ("tax assistance (协税护税)", re.compile(r"协税护税")),
-    ("revenue generation (创收)", re.compile(r"创收|经济创收|组织收入")),
-    ("selling commercial insurance (推销商业保险)", re.compile(r"商业保险")),
-    ("newspaper subscriptions (报刊征订)", re.compile(r"报刊征订|征订报刊|订阅报刊")),
-    ("responsibility pledges and one-vote vetoes (责任书、一票否决)", re.compile(r"责任状|责任书|一票否决")),
-    ("judging work by screenshots or paper trails (以截图、留痕考核)", re.compile(r"截图|留痕")),
-]
-
 
 class State(msgspec.Struct, array_like=True, gc=False, frozen=True):
     """An item as one entry left it (only what a check needs to answer and cite)."""
@@ -72,6 +54,8 @@ class State(msgspec.Struct, array_like=True, gc=False, frozen=True):
     expires_on: datetime.date | None
     basis: str | None
     basis_number: str | None
+    # what the policy engine refuses in the item's own words: (for any role, only when responsible)
+    bans: tuple[Finding | None, Finding | None] | None = None
 
 
 class ScopeList(msgspec.Struct, gc=False):
@@ -102,11 +86,38 @@ class _Interner:
         return self._values.setdefault(value, value)
 
 
-def _states(rows: list[asyncpg.Record], on: datetime.date, share: _Interner) -> tuple[State, ...]:
+_NO_BANS = (None, None)
+
+
+def _bans(r: asyncpg.Record, memo: dict[tuple[Any, ...], tuple[Finding | None, Finding | None]]
+          ) -> tuple[Finding | None, Finding | None] | None:
+    """The engine's refusals of a listed item's own words, for an assisting and a responsible community
+    (the same words are judged once per process)."""
+    if r["list"] in NEGATIVE_LISTS:
+        return None
+    engine = default_engine()
+    fields = {"title": r["title"], "content": r["content"], "authority": r["authority"]}
+    if not engine.possible(fields):  # most items: one pass of the automaton, nothing kept
+        return None
+    key = (r["title"], r["content"], r["authority"])
+    held = memo.get(key)
+    if held is None:
+        assisting = engine.evaluate(fields, role="assisting").refused
+        responsible = engine.evaluate(fields, role="responsible").refused
+        held = (assisting[0] if assisting else None, responsible[0] if responsible else None)
+        if held == (None, None):
+            held = _NO_BANS
+        memo[key] = held
+    return None if held is _NO_BANS else held
+
+
+def _states(rows: list[asyncpg.Record], on: datetime.date, share: _Interner,
+            memo: dict[tuple[Any, ...], tuple[Finding | None, Finding | None]] | None = None) -> tuple[State, ...]:
+    memo = {} if memo is None else memo
     states = [State(
         effective_from=share(r["effective_from"]), entry_number=r["entry_number"], status=share(r["status"]),
         kind=share(r["kind"]), list=share(r["list"]), title=r["title"], expires_on=share(r["expires_on"]),
-        basis=share(r["basis"]), basis_number=share(r["basis_number"]),
+        basis=share(r["basis"]), basis_number=share(r["basis_number"]), bans=_bans(r, memo),
     ) for r in rows]
     # keep the entry in force today and those that will take effect later
     start = 0
@@ -209,6 +220,7 @@ class Checker:
         self.last_seq = 0
         self.recorder = Recorder(pool)
         self._share = _Interner()
+        self._bans: dict[tuple[Any, ...], tuple[Finding | None, Finding | None]] = {}
         self._preload: asyncio.Task[None] | None = None
 
     # ---- keeping the lists ----
@@ -222,7 +234,8 @@ class Checker:
         for r in await conn.fetch(queries.SCOPE_RELEASES, [s for s in scopes if len(s) == 6]):
             releases.setdefault(r["county_code"], []).append(
                 (r["release_date"], r["entry_cap"], r["name"], r["document_number"]))
-        return {scope: ScopeList(items={code: _states(rows, on, self._share) for code, rows in codes.items()},
+        return {scope: ScopeList(items={code: _states(rows, on, self._share, self._bans)
+                                        for code, rows in codes.items()},
                                  releases=releases.get(scope, []))
                 for scope, codes in by_scope.items()}
 
@@ -326,17 +339,27 @@ class Checker:
         return None
 
     async def decide(self, *, asker_subject: str, asker_name: str, request: CheckRequest,
-                     community_county: str) -> CheckAnswer:
+                     community_county: str, asker_is_community: bool = False, lang: str = "zh") -> CheckAnswer:
         on = today()
         matter = request.matter
-        text = " ".join(t for t in (matter.title, matter.description) if t)
-        department_subject = asker_subject
+        # what the department says is judged first, by the one engine (a 422 naming the field for text
+        # that is not text)
+        check_text("department", request.department)
+        engine = None
+        if matter.title or matter.description:  # the county's own rules too (held a minute, cleared on change)
+            engine = COUNTY_RULES.held(community_county)
+            if engine is None:
+                async with self._pool.acquire() as conn:
+                    engine = await COUNTY_RULES.engine(conn, community_county)
+        said = judge({"matter.title": matter.title, "matter.description": matter.description}, role=request.role,
+                     engine=engine)
+        department_subject: str | None = asker_subject
+        department_unknown = False
         if request.department is not None:
-            subject = await self._client_subject(request.department)
-            if subject is None:
-                raise NotFound(f"部门 {request.department} 不存在 (unknown department {request.department})",
-                               extra={"department": request.department})
-            department_subject = subject
+            department_subject = await self._client_subject(request.department)
+            department_unknown = department_subject is None
+        elif asker_is_community:
+            department_subject = None  # a community asking for itself: the answer is about the matter
         found = await self._lookup(community_county, matter.code, matter.title, on)
         if matter.code is not None and found is None:
             raise NotFound(f"事项代码 {matter.code} 不在 {community_county} 的清单中 (unknown matter code "
@@ -348,33 +371,40 @@ class Checker:
                                          "and description)", rule="check.matter-named")
         scope, code, state, states = found if found is not None else (None, None, None, ())
         citation_item = state or (states[-1] if states else None)
-        # what the department says is always judged; a listed item's own title only for the role it is
-        # asked in (a county's admitted wording is not second-guessed against the national keywords)
-        with_title = f"{text} {citation_item.title}" if citation_item is not None else text
         held = self.scopes.get(community_county)
         release = _release_for(held, citation_item.entry_number if citation_item else None, on)
+        en = lang == "en"
 
-        def cite(rule: str, s: State | None = citation_item) -> Citation:
+        def cite(rule: str, s: State | None = citation_item, finding: Finding | None = None) -> Citation:
+            documents = [d.as_dict() for d in finding.documents] if finding is not None else None
+            span = finding.citation()["span"] if finding is not None else None
+            number = next((d.number for d in finding.documents if d.number), None) if finding is not None else None
             if s is None:
-                return Citation(rule=rule)
+                return Citation(rule=rule, documents=documents, span=span, document_number=number)
             return Citation(rule=rule, list=s.list, scope=scope, code=code, title=s.title,
                             entry_number=s.entry_number, release=release[0] if release else None,
-                            document_number=release[1] if release else None,
-                            basis=" ".join(x for x in (s.basis, s.basis_number) if x) or None)
+                            document_number=(release[1] if release else None) if finding is None else number,
+                            basis=" ".join(x for x in (s.basis, s.basis_number) if x) or None,
+                            documents=documents, span=span)
 
+        listed_ban = None
+        if state is not None and state.bans is not None:
+            listed_ban = state.bans[0] or (state.bans[1] if request.role == "responsible" else None)
         allowed = False
         if state is not None and state.list in NEGATIVE_LISTS and state.status == "active":
             what = "被取消的证明事项" if state.list == "cancelled" else "禁止事项"
             reason, citation = (f"{what}：{state.title} (on the {state.list} list: this may never be put on a "
                                 "community)"), cite(f"registry.{state.list}")
-        elif (rule := _first_rule(PROHIBITED_TEXT_RULES, text)) is not None:
-            reason, citation = (f"禁止事项：{rule} (prohibited by the national rules: {rule})",
-                                Citation(rule="prohibited.national", title=rule))
-        elif request.role == "responsible" and (rule := _first_rule(RESPONSIBLE_PARTY_RULES, with_title)) is not None:
-            reason = (f"社区不得作为{rule}的责任主体，可以协助 (a community may not be the responsible party for "
-                      f"{rule}; it may assist)")
-            citation = Citation(rule="responsible-party.prohibited", title=rule)
-        elif not self._authorizer.allowed(department_subject, "matter", "assign", request.community_code):
+        elif said.refused:
+            f = said.refused[0]
+            reason = f.message_in(lang)
+            citation = cite(f.family, s=None, finding=f)
+        elif listed_ban is not None:
+            reason = (f"The listed item '{citation_item.title}' asks what is prohibited: {listed_ban.message_in(lang)}"
+                      if en else f"清单内事项“{citation_item.title}”要求的内容属于禁止事项：{listed_ban.message}")
+            citation = cite(listed_ban.family, finding=listed_ban)
+        elif department_subject is not None and not self._authorizer.allowed(
+                department_subject, "matter", "assign", request.community_code):
             reason = "该部门无权向该社区交办事项 (the department has no right to assign matters to this community)"
             citation = Citation(rule="department.no-right")
         elif citation_item is None:
@@ -399,6 +429,9 @@ class Checker:
             allowed = True
             reason = f"已列入清单：{state.title} (admitted: on the {state.list} list)"
             citation = cite("registry.admitted")
+        if department_unknown:
+            reason += (f" (department '{request.department}' is not registered: this answer is about the matter alone)"
+                       if en else f"（部门“{request.department}”未登记，此答复仅针对事项本身）")
         check_id = uuid.uuid4()
         await self.recorder.put((
             check_id, datetime.datetime.now(datetime.UTC), asker_name, request.department, request.community_code,
@@ -406,11 +439,8 @@ class Checker:
             citation.code, citation.list, citation.entry_number, citation.release, citation.document_number,
         ))
         return CheckAnswer(id=str(check_id), allowed=allowed, reason=reason, citation=citation,
-                           receipt_url=None if allowed else f"/checks/{check_id}")
-
-
-def _first_rule(rules: list[tuple[str, re.Pattern[str]]], text: str) -> str | None:
-    return next((name for name, pattern in rules if pattern.search(text)), None)
+                           receipt_url=None if allowed else f"/checks/{check_id}",
+                           department_unknown=department_unknown)
 
 
 def _release_for(held: ScopeList | None, entry_number: int | None,

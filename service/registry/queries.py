@@ -33,14 +33,6 @@ GET_RECORD_FOR_UPDATE = GET_RECORD + " for update"
 TEMPLATE_RECORDS = f"""
 select {RECORD_COLUMNS} from registry_item where scope = any($1::text[]) and code = $2
 """
-TEMPLATE_NEGATIVE_BY_TITLE = f"""
-select {RECORD_COLUMNS}, similarity(title, $2) as similarity
-from registry_item
-where scope = any($1::text[]) and list in ('prohibited', 'cancelled') and status = 'active'
-  and (title = $2 or similarity(title, $2) >= $3)
-order by similarity desc limit 1
-"""
-
 SIMILAR = """
 select scope, code, title, list, kind,
        greatest(similarity(title, $2), similarity(content, $3) * 0.8)::float8 as similarity
@@ -113,7 +105,7 @@ order by release_date desc, id desc limit 1
 SCOPE_ENTRIES = """
 select scope, code, entry_number, status, effective_from, item->>'kind' as kind, item->>'list' as list,
        item->>'title' as title, (item->>'expires_on')::date as expires_on, item->>'basis' as basis,
-       item->>'basis_number' as basis_number
+       item->>'basis_number' as basis_number, item->>'content' as content, item->>'authority' as authority
 from registry_entry where scope = any($1::text[])
 order by scope, code, entry_number
 """
@@ -130,7 +122,10 @@ SCOPE_RELEASES = """
 select county_code, name, release_date, document_number, entry_cap from registry_release
 where county_code = any($1::text[]) order by county_code, release_date, id
 """
-CLIENT_BY_NAME = "select id from api_client where name = $1 and disabled_at is null"
+CLIENT_BY_NAME = """
+select id from api_client where (name = $1 or organisation = $1) and disabled_at is null
+order by (name = $1) desc, id limit 1
+"""
 
 CHECK_COLUMNS = [
     "id", "asked_at", "asker", "department", "community_code", "county_code", "matter_code", "matter_title",

@@ -18,6 +18,7 @@ from service.core.errors import NotFound
 from service.core.exports import CSV_MEDIA_TYPE
 from service.core.lifespan import STARTERS
 from service.core.openapi import AUTHED, problems
+from service.policy.apply import language
 from service.registry import checks, service
 from service.registry.schemas import (
     AddItem,
@@ -277,7 +278,9 @@ class CheckController(Controller):
             await refuse(request, status=403, action="check.ask", subject_type="check",
                          jurisdiction=data.community_code, reason="role does not cover this jurisdiction")
         return await checker.decide(asker_subject=identity.subject, asker_name=f"{identity.subject} {identity.name}",
-                                    request=data, community_county=node.county_code or "")
+                                    request=data, community_county=node.county_code or "",
+                                    asker_is_community=identity.organisation_level == "community",
+                                    lang=language(request.headers.get("accept-language")))
 
     @get("/receipts/{receipt_id:str}", operation_id="GetCheckReceipt", opt={"public": True},
          summary="A check's decision and citation, at a stable public address (public)", responses=problems(404))

@@ -220,6 +220,10 @@ class ImportRowProblem(Output):
     line: int
     code: str | None
     reason: str
+    rule: str | None = None
+    """the rule that refused the row (a policy rule family, or a registry rule)"""
+    findings: builtins.list[dict[str, Any]] | None = None
+    """for a row the policy engine refuses: each finding with its documents and span"""
 
 
 class ImportReport(Output):
@@ -279,6 +283,11 @@ class Citation(Output):
     release: str | None = None
     document_number: str | None = None
     basis: str | None = None
+    documents: builtins.list[dict[str, Any]] | None = None
+    """for a policy refusal: the documents the rule comes from (title, issuer, number where one exists, date,
+    clause)"""
+    span: dict[str, Any] | None = None
+    """for a policy refusal: the words that triggered it (field, start, end, text)"""
 
 
 class CheckAnswer(Output):
@@ -287,6 +296,8 @@ class CheckAnswer(Output):
     reason: str
     citation: Citation
     receipt_url: str | None = None
+    department_unknown: bool = False
+    """the department named is not registered: the answer is about the matter alone"""
 
 
 class Receipt(Output):

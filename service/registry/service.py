@@ -21,6 +21,7 @@ import msgspec
 from service.core import audit, exports
 from service.core.audit import Actor
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from service.policy.apply import COUNTY_RULES, judge, refusal
 from service.registry import queries
 from service.registry.schemas import (
     ITEM_FIELDS,
@@ -44,8 +45,6 @@ from service.registry.schemas import (
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8), "CST")
 ENTRY_PAGE_MAX = 1000
-# a county item whose title is this close (pg_trgm) to a template prohibition is that prohibition
-PROHIBITED_TITLE_SIMILARITY = 0.6
 CERTIFICATE_MATCH = 0.5
 TRANSITIONS = {  # entry type -> (statuses it applies to, status after)
     "amend": (("active", "suspended"), None),
@@ -165,15 +164,37 @@ def _check_expiry(item: ItemCreate, start: datetime.date) -> None:
             f"(the expiry {item.expires_on} must come after the start {start})", rule="registry.expiry-after-start")
 
 
-async def _template_prohibition(conn: asyncpg.Connection, *, county_code: str, code: str,
-                                title: str) -> asyncpg.Record | None:
-    """The template item (national or provincial) that forbids this code or title, if any."""
+async def _template_prohibition(conn: asyncpg.Connection, *, county_code: str, code: str) -> asyncpg.Record | None:
+    """The template item (national or provincial) that forbids this code, if any."""
     templates = template_scopes(county_code)[:2]
     for row in await conn.fetch(queries.TEMPLATE_RECORDS, templates, code):
         if row["list"] in NEGATIVE_LISTS and row["status"] == "active":
             return row
-    row = await conn.fetchrow(queries.TEMPLATE_NEGATIVE_BY_TITLE, templates, title, PROHIBITED_TITLE_SIMILARITY)
-    return row
+    return None
+
+
+def item_fields(item: ItemCreate) -> dict[str, str | None]:
+    """The fields of an item whose words the policy engine reads."""
+    return {"title": item.title, "content": item.content, "authority": item.authority,
+            "data_needs": item.data_needs, "time_limit": item.time_limit}
+
+
+def item_role(item: ItemCreate, role: str | None = None) -> str:
+    """The community's role in a listed item: its own duty (responsible), or assisting."""
+    return role or ("responsible" if item.list == "duty" else "assisting")
+
+
+async def _refuse_by_policy(conn: asyncpg.Connection, *, scope: str, item: ItemCreate, role: str | None,
+                            prefix: str = "item.") -> None:
+    """An item that asks something prohibited never gets onto a list, however it is labelled: 422 with the
+    rule and the document (the same engine as screening and the check)."""
+    if item.list in NEGATIVE_LISTS:
+        return
+    engine = await COUNTY_RULES.engine(conn, scope if len(scope) == 6 else None)
+    fields = {f"{prefix}{name}": value for name, value in item_fields(item).items()}
+    error = refusal(judge(fields, role=item_role(item, role), engine=engine))
+    if error is not None:
+        raise error
 
 
 def _refuse_prohibited(row: asyncpg.Record) -> ServiceError:
@@ -223,10 +244,12 @@ async def _write(
 
 
 async def add_item(conn: asyncpg.Connection, *, actor: Actor, scope: str, item: ItemCreate,
-                   effective_from: datetime.date, reason: str, source_ref: str = "") -> ItemRead:
+                   effective_from: datetime.date, reason: str, source_ref: str = "",
+                   role: str | None = None) -> ItemRead:
     await check_scope(conn, scope=scope)
     _check_item_shape(item)
     _check_expiry(item, effective_from)
+    await _refuse_by_policy(conn, scope=scope, item=item, role=role)
     await conn.execute(queries.LOCK_LOG)
     existing = await conn.fetchrow(queries.GET_RECORD_FOR_UPDATE, scope, item.code)
     if existing is not None:
@@ -234,7 +257,7 @@ async def add_item(conn: asyncpg.Connection, *, actor: Actor, scope: str, item: 
                        "amend it instead)", extra={"scope": scope, "code": item.code})
     if len(scope) == 6:
         if item.list not in NEGATIVE_LISTS:
-            forbidding = await _template_prohibition(conn, county_code=scope, code=item.code, title=item.title)
+            forbidding = await _template_prohibition(conn, county_code=scope, code=item.code)
             if forbidding is not None:
                 raise _refuse_prohibited(forbidding)
         template = await conn.fetch(queries.TEMPLATE_RECORDS, template_scopes(scope)[:2], item.code)
@@ -248,15 +271,17 @@ async def add_item(conn: asyncpg.Connection, *, actor: Actor, scope: str, item: 
 
 
 async def admit_item(conn: asyncpg.Connection, *, actor: Actor, county_code: str, item: ItemCreate,
-                     effective_from: datetime.date, reason: str, source_ref: str) -> ItemRead:
-    """Put an admitted matter on a county's list ('add' entry citing the admission request).
+                     effective_from: datetime.date, reason: str, source_ref: str, role: str | None = None) -> ItemRead:
+    """Put an admitted matter on a county's list ('add' entry citing the admission request), the
+    community in `role` (as the request asked).
 
-    Raises ValidationFailed (rule registry.template-prohibits) when a template level forbids it.
+    Raises ValidationFailed (rule registry.template-prohibits) when a template level forbids it, or the
+    policy rule's family when the matter asks something prohibited.
     """
     if len(county_code) != 6:
         raise _invalid("county_code", "须为县级代码 (a county code has 6 digits)")
     return await add_item(conn, actor=actor, scope=county_code, item=item, effective_from=effective_from,
-                          reason=reason, source_ref=source_ref)
+                          reason=reason, source_ref=source_ref, role=role)
 
 
 async def _current(conn: asyncpg.Connection, *, scope: str, code: str) -> tuple[asyncpg.Record, bool]:
@@ -315,9 +340,11 @@ async def adjust(conn: asyncpg.Connection, *, actor: Actor, scope: str, code: st
     _check_item_shape(item)
     _check_expiry(item, row["created_from"])
     if len(scope) == 6 and own and changes and item.list not in NEGATIVE_LISTS:
-        forbidding = await _template_prohibition(conn, county_code=scope, code=item.code, title=item.title)
+        forbidding = await _template_prohibition(conn, county_code=scope, code=item.code)
         if forbidding is not None and forbidding["scope"] != scope:
             raise _refuse_prohibited(forbidding)
+    if changes:
+        await _refuse_by_policy(conn, scope=scope, item=item, role=None, prefix="changes.")
     return await _write(conn, actor=actor, scope=scope, entry_type=entry_type,
                         status=status_after or row["status"], item=item, created_from=row["created_from"],
                         effective_from=effective_from, reason=reason, source_ref=source_ref, before=row["item"])
@@ -593,7 +620,10 @@ async def import_items(conn: asyncpg.Connection, *, actor: Actor, scope: str, te
         except ServiceError as exc:
             rule = f" [{exc.rule}]" if exc.rule else ""
             params = "; ".join(f"{p.name}: {p.reason}" for p in exc.invalid_params or [])
-            problems.append(ImportRowProblem(line=line, code=item.code, reason=(params or exc.detail) + rule))
+            found = (exc.extra or {}).get("findings")
+            problems.append(ImportRowProblem(line=line, code=item.code, reason=(exc.detail if found else
+                                                                                  (params or exc.detail)) + rule,
+                                             rule=exc.rule, findings=found))
     if problems and not partial:
         raise ValidationFailed(
             f"{len(problems)} 行有误，未导入任何行 ({len(problems)} bad rows; nothing loaded; ask for partial=true "

@@ -38,7 +38,8 @@ async def test_admitted_matter_is_allowed_citing_list_release_and_entry(client, 
                               COUNTY, "430121-A-001")
     assert citation == {"rule": "registry.admitted", "list": "assisting", "scope": COUNTY, "code": "430121-A-001",
                         "title": "协助开展城乡居民医保参保登记", "entry_number": entry, "release": "2025年版",
-                        "document_number": "长社工发〔2024〕12号", "basis": "《湖南省城乡居民基本医疗保险实施办法》"}
+                        "document_number": "长社工发〔2024〕12号", "basis": "《湖南省城乡居民基本医疗保险实施办法》",
+                        "documents": None, "span": None}
     # a national duty, asked for by a street office
     r = await ask(client, as_client("xingsha-office"), code="T-D-001", role="responsible")
     assert r.json()["allowed"] is True
@@ -71,10 +72,25 @@ async def test_prohibited_matter_is_denied_with_a_public_refusal_receipt(client,
 async def test_matter_without_code_is_judged_by_what_it_says(client, as_client):
     headers = as_client("housing-bureau")
     r = await ask(client, headers, title="年度招商引资任务分解", description="请各社区完成招商引资目标")
-    assert r.json()["citation"]["rule"] == "prohibited.national"
+    assert r.json()["citation"]["rule"] == "economic.target"
+    assert r.json()["citation"]["document_number"] == "民发〔2015〕136号"
+    assert r.json()["citation"]["documents"][0]["title"] == "关于进一步开展社区减负工作的通知"
     r = await ask(client, headers, title="违法建设整治", description="由社区负责辖区内违建拆除", role="responsible")
     assert r.json()["allowed"] is False
-    assert r.json()["citation"]["rule"] == "responsible-party.prohibited"
+    assert r.json()["citation"]["rule"] == "responsible.demolition"
+    assert "(" not in r.json()["reason"]  # Chinese only
+    # the same words, assisting: the text itself makes the community responsible
+    r = await ask(client, headers, title="违法建设整治", description="由社区负责辖区内违建拆除")
+    assert r.json()["citation"]["rule"] == "responsible.demolition"
+    r = await client.post("/api/v1/checks", headers={**headers, "Accept-Language": "en"}, json={
+        "community_code": COMMUNITY, "role": "assisting",
+        "matter": {"title": "燃气安全检查", "description": "社区对未安装报警器的餐饮商户处以罚款"}})
+    assert r.json()["citation"]["rule"] == "power.enforcement"
+    assert r.json()["reason"].startswith("Enforcement powers")
+    # the legitimate neighbour: reporting a lead to the department that acts
+    r = await ask(client, headers, title="违法建设线索报告",
+                  description="发现违法建设及时劝导并报告街道，由执法部门依法查处")
+    assert r.json()["citation"]["rule"] == "not-admitted"
     r = await ask(client, headers, title="小区楼道杂物清理专项行动", description="请社区组织清理")
     assert r.json()["allowed"] is False
     assert r.json()["citation"]["rule"] == "not-admitted"
@@ -124,9 +140,11 @@ async def test_unknown_code_community_or_department_is_404_naming_it(client, as_
     assert "NO-SUCH-ITEM" in r.json()["detail"]
     r = await ask(client, headers, code="T-D-001", community="430121009009")
     assert r.status_code == 404
+    # an unknown department: the answer is about the matter, the department noted as unknown
     r = await ask(client, headers, code="T-D-001", department="no-such-bureau")
-    assert r.status_code == 404
-    assert "no-such-bureau" in r.json()["detail"]
+    assert r.status_code == 200
+    assert r.json()["department_unknown"] is True
+    assert "no-such-bureau" in r.json()["reason"]
 
 
 async def test_who_may_ask(client, as_client):

@@ -147,10 +147,12 @@ async def test_bad_adjustments_are_422_citing_the_rule_and_write_nothing(client,
                           json={"changes": {"title": "新名称"}, "effective_from": days(1), "reason": "x"})
     assert r.status_code == 422
     assert r.json()["rule"] == "registry.retired-is-final"
-    # a county may not add what a template level prohibits, by code or by title
+    # a county may not add what the policy prohibits (whatever its list), nor undo a template prohibition
     r = await add(client, reviewer, item={**ITEM, "code": "430121-X-1", "title": "招商引资任务"})
     assert r.status_code == 422
-    assert r.json()["rule"] == "registry.template-prohibits"
+    assert r.json()["rule"] == "economic.target"
+    assert r.json()["invalid_params"][0]["name"] == "item.title"
+    assert r.json()["extra"]["findings"][0]["documents"][0]["number"] == "民发〔2015〕136号"
     r = await client.post(f"/api/v1/registry/scopes/{COUNTY}/items/P-001/retire", headers=reviewer,
                           json={"effective_from": days(0), "reason": "x"})
     assert r.status_code == 422
@@ -218,7 +220,9 @@ async def test_import_all_or_nothing_with_line_numbers_and_export_round_trip(cli
     assert r.status_code == 422
     rejected = r.json()["extra"]["rejected"]
     assert [x["line"] for x in rejected] == [3, 4]
-    assert "registry.template-prohibits" in rejected[1]["reason"]
+    assert rejected[1]["rule"] == "economic.target"
+    assert "民发〔2015〕136号" in rejected[1]["reason"]
+    assert rejected[1]["findings"][0]["span"]["field"] == "item.title"
     assert await db.fetchval("select count(*) from registry_entry") == before
     r = await client.post(f"/api/v1/registry/scopes/{COUNTY}/import", headers=reviewer, content=bad.encode(),
                           params={"partial": "true"})
@@ -284,7 +288,7 @@ async def test_admission_functions_add_retire_and_find_similar_items(db):
             await service.admit_item(db, actor=SYSTEM, county_code=COUNTY, item=ItemCreate(
                 kind="task", list="assisting", code="430121-Z-1", title="推销商业保险"), effective_from=today(),
                 reason="x", source_ref="admission_request:43")
-        assert refused.value.rule == "registry.template-prohibits"
+        assert refused.value.rule == "economic.target"
         similar = await service.similar_items(db, county_code=COUNTY, title="老年人助餐服务登记", content="")
         assert similar[0].code == "430121-A-100"
         assert 0 < similar[0].similarity <= 1

@@ -1,0 +1,1 @@
+"""The policy engine: every prohibition written once (policies/prohibitions.toml), one verdict everywhere."""
