@@ -24,6 +24,7 @@ from service.core.db import provide_connection
 from service.core.errors import EXCEPTION_HANDLERS
 from service.core.lifespan import lifespan
 from service.core.observability import RequestIdMiddleware, configure_logging
+from service.core.querystring import Utf8QueryStringMiddleware
 from service.core.replica import ReadYourWritesMiddleware, provide_read_connection
 from service.core.settings import Settings
 
@@ -79,7 +80,7 @@ class Core(InitPluginProtocol):
             exclude=["^/api/", "^/schema", "^/healthz", "^/readyz", "^/metrics", "^/static/"],
         )
         app_config.middleware = [
-            RequestIdMiddleware, PROMETHEUS.middleware, session.middleware, AuthMiddleware,
+            Utf8QueryStringMiddleware, RequestIdMiddleware, PROMETHEUS.middleware, session.middleware, AuthMiddleware,
             ReadYourWritesMiddleware, *app_config.middleware,
         ]
         app_config.guards = [*app_config.guards, authorize]

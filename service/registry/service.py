@@ -21,7 +21,7 @@ import msgspec
 from service.core import audit
 from service.core.audit import Actor
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
-from service.registry import queries
+from service.registry import certificates, queries
 from service.registry.schemas import (
     ITEM_FIELDS,
     LISTS_OF_KIND,
@@ -46,7 +46,6 @@ CHINA = datetime.timezone(datetime.timedelta(hours=8), "CST")
 ENTRY_PAGE_MAX = 1000
 # a county item whose title is this close (pg_trgm) to a template prohibition is that prohibition
 PROHIBITED_TITLE_SIMILARITY = 0.6
-CERTIFICATE_MATCH = 0.5
 TRANSITIONS = {  # entry type -> (statuses it applies to, status after)
     "amend": (("active", "suspended"), None),
     "suspend": (("active",), "suspended"),
@@ -227,6 +226,7 @@ async def add_item(conn: asyncpg.Connection, *, actor: Actor, scope: str, item: 
     await check_scope(conn, scope=scope)
     _check_item_shape(item)
     _check_expiry(item, effective_from)
+    await certificates.refuse_retaining_cancelled(conn, scope=scope, item=item)
     await conn.execute(queries.LOCK_LOG)
     existing = await conn.fetchrow(queries.GET_RECORD_FOR_UPDATE, scope, item.code)
     if existing is not None:
@@ -314,6 +314,7 @@ async def adjust(conn: asyncpg.Connection, *, actor: Actor, scope: str, code: st
         raise _invalid("changes", str(exc), rule="registry.item-fields") from exc
     _check_item_shape(item)
     _check_expiry(item, row["created_from"])
+    await certificates.refuse_retaining_cancelled(conn, scope=scope, item=item)
     if len(scope) == 6 and own and changes and item.list not in NEGATIVE_LISTS:
         forbidding = await _template_prohibition(conn, county_code=scope, code=item.code, title=item.title)
         if forbidding is not None and forbidding["scope"] != scope:
@@ -609,16 +610,9 @@ async def import_items(conn: asyncpg.Connection, *, actor: Actor, scope: str, te
 # ---- "can my community issue this certificate?" ----
 
 async def certificate_answer(conn: asyncpg.Connection, *, community_code: str, query: str) -> dict[str, Any]:
+    """The county's certificate a resident's words mean (registry/certificates.py reads the words)."""
     county = await county_of_community(conn, code=community_code)
     items = [i for i in await effective_items(conn, county_code=county, as_of=today()) if i.kind == "certificate"]
-    needle = query.strip()
-    best = next((i for i in items if i.code == needle or i.title == needle), None)
-    if best is None and needle:
-        # the closest title by shared characters (names are short and worded in many ways)
-        def overlap(title: str) -> float:
-            a, b = set(needle) - {"证", "明"}, set(title) - {"证", "明"}
-            return len(a & b) / len(a | b) if a | b else 0.0
-
-        scored = sorted(((overlap(i.title), i.code, i) for i in items), key=lambda s: (-s[0], s[1]))
-        best = scored[0][2] if scored and scored[0][0] >= CERTIFICATE_MATCH else None
-    return {"county_code": county, "item": best}
+    found = certificates.match_listed(query, items)
+    national = None if found is not None else certificates.match_national(query)
+    return {"county_code": county, "item": found[1] if found else None, "match": found[0] if found else national}
