@@ -425,10 +425,10 @@ async def decide(
                        subject_type="secondment_request", subject_id=str(request_id),
                        jurisdiction=before.home_community_code,
                        change={"from": "pending_approval", "to": status, "reasons": data.reasons,
-                               "staffing_warning": warning,
-                               "start_moved": None if start == before.start_date else {
-                                   "requested": before.start_date.isoformat(), "starts": start.isoformat(),
-                                   "rule": RULE_TEXT["start_not_past"]}})
+                               "staffing_warning": warning, "start_date": start.isoformat()},
+                       detail=None if start == before.start_date else {"start_moved": {
+                           "requested": before.start_date.isoformat(), "starts": start.isoformat(),
+                           "rule": RULE_TEXT["start_not_past"]}})
     row = await conn.fetchval("select client_id from secondment_request where id = $1", request_id)
     await notify_client(conn, client_id=row, topic=f"secondment.{status}", request=after)
     return after
