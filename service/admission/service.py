@@ -26,6 +26,7 @@ from service.admission.schemas import (
     CallbackRead,
     Decision,
     DeliveryRead,
+    Finding,
     LinkedRequest,
     Revocation,
     Screening,
@@ -40,6 +41,7 @@ from service.core.db import write_together
 from service.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from service.core.tree import JurisdictionTree
 from service.notifications import outbox
+from service.registry import plaques
 
 CHINA = ZoneInfo("Asia/Shanghai")
 OPEN = ("submitted", "in_review")
@@ -210,7 +212,23 @@ async def screen_request(conn: asyncpg.Connection, *, data: AdmissionSubmission,
                if data.report_form is not None else [])
     result = screen(data, rules=context.rules, settings=context.settings, calendar=context.calendar, today=day,
                     similar=similar, listed_reports=reports)
-    return result, context
+    return await _screen_plaques(conn, result, data=data, county_code=county_code, context=context, day=day), context
+
+
+async def _screen_plaques(conn: asyncpg.Connection, result: Screening, *, data: AdmissionSubmission,
+                          county_code: str, context: Any, day: datetime.date) -> Screening:
+    """Boards the request would hang outside, against the county's limit (service/registry/plaques.py)."""
+    adding = plaques.boards_of(data.kind, data.list, data.title, data.content)
+    if adding <= 0:
+        return result
+    existing = await listing.exterior_plaques(conn, county_code=county_code, today=day)
+    allowed = context.settings.exterior_plaques_max
+    reason = plaques.over_limit(existing=existing, adding=adding, allowed=allowed)
+    if reason is None:
+        return result
+    finding = Finding(rule=plaques.RULE, severity="refuse", message=reason,
+                      cited={"existing": existing, "adding": adding, "allowed": allowed, "document": plaques.CITATION})
+    return Screening(verdict="refused", findings=[*result.findings, finding])
 
 
 async def check(conn: asyncpg.Connection, *, data: AdmissionSubmission, may_submit: Callable[[str], bool],

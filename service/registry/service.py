@@ -21,7 +21,7 @@ import msgspec
 from service.core import audit
 from service.core.audit import Actor
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
-from service.registry import certificates, queries
+from service.registry import certificates, plaques, queries
 from service.registry.schemas import (
     ITEM_FIELDS,
     LISTS_OF_KIND,
@@ -41,6 +41,7 @@ from service.registry.schemas import (
     ReleaseRead,
     SimilarItem,
 )
+from service.settings_county import load as load_settings
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8), "CST")
 ENTRY_PAGE_MAX = 1000
@@ -183,6 +184,19 @@ def _refuse_prohibited(row: asyncpg.Record) -> ServiceError:
     )
 
 
+async def _refuse_plaques_over_limit(conn: asyncpg.Connection, *, county_code: str, item: ItemCreate,
+                                     on: datetime.date) -> None:
+    """An exterior plaque past the county's limit (exterior_plaques_max, default 2) is refused."""
+    adding = plaques.boards_of(item.kind, item.list, item.title, item.content)
+    if (item.kind, item.list) != ("plaque", "exterior") or adding <= 0:
+        return
+    allowed = (await load_settings(conn, county_code=county_code)).exterior_plaques_max
+    existing = plaques.exterior_count(await effective_items(conn, county_code=county_code, as_of=on))
+    reason = plaques.over_limit(existing=existing, adding=adding, allowed=allowed)
+    if reason is not None:
+        raise plaques.refusal(reason)
+
+
 def entry_leaf(*, number: int, entered_at: datetime.datetime, entry_type: str, scope: str, code: str, status: str,
                effective_from: datetime.date, actor: str, reason: str, source_ref: str,
                item_json: dict[str, Any]) -> bytes:
@@ -233,6 +247,7 @@ async def add_item(conn: asyncpg.Connection, *, actor: Actor, scope: str, item: 
         raise Conflict(f"事项代码 {item.code} 已在 {scope} 清单中 (item {item.code} is already on the {scope} list; "
                        "amend it instead)", extra={"scope": scope, "code": item.code})
     if len(scope) == 6:
+        await _refuse_plaques_over_limit(conn, county_code=scope, item=item, on=effective_from)
         if item.list not in NEGATIVE_LISTS:
             forbidding = await _template_prohibition(conn, county_code=scope, code=item.code, title=item.title)
             if forbidding is not None:
