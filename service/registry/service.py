@@ -330,6 +330,8 @@ async def adjust(conn: asyncpg.Connection, *, actor: Actor, scope: str, code: st
     _check_item_shape(item)
     _check_expiry(item, row["created_from"])
     await certificates.refuse_retaining_cancelled(conn, scope=scope, item=item)
+    if len(scope) == 6 and row["list"] != "exterior":  # an item moved outside counts like a new board
+        await _refuse_plaques_over_limit(conn, county_code=scope, item=item, on=effective_from)
     if len(scope) == 6 and own and changes and item.list not in NEGATIVE_LISTS:
         forbidding = await _template_prohibition(conn, county_code=scope, code=item.code, title=item.title)
         if forbidding is not None and forbidding["scope"] != scope:

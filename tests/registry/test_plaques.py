@@ -74,3 +74,12 @@ async def test_an_admission_request_hanging_boards_outside_is_refused_at_once(cl
     r = await client.post("/api/v1/admission-requests", headers=as_client("civil-affairs"), json=submission(
         title="社区创建示范点挂牌", content="在社区外墙悬挂8块牌子。"))
     assert r.json()["status"] == "refused"
+
+
+async def test_moving_an_interior_plaque_outside_counts_as_a_new_board(client, as_client):
+    reviewer = as_client("county-reviewer-api")
+    r = await client.post(f"/api/v1/registry/scopes/{COUNTY}/items/PL-I-01/amend", headers=reviewer,
+                          json={"changes": {"list": "exterior"}, "effective_from": today().isoformat(),
+                                "reason": "改为外挂"})
+    assert r.status_code == 422, r.text
+    assert r.json()["rule"] == "plaque.exterior-max"
