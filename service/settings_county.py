@@ -15,6 +15,8 @@ class CountySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     decision_working_days: int = 15
     reviewing_body: str = "县委社会工作部"
     near_deadline_working_days: int = 3
+    # plaques: boards on a community's outside wall (the Party organisation and the residents' committee)
+    exterior_plaques_max: int = 2
     # staffing
     workers_per_10k_residents: float = 18.0
     # secondment (借调)

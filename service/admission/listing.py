@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from service.core.audit import Actor
+from service.registry import plaques as registry_plaques
 from service.registry import service as registry
 from service.registry.schemas import ItemCreate
 
@@ -55,3 +56,7 @@ async def similar(conn: asyncpg.Connection, *, county_code: str, title: str, con
 async def listed_report_forms(conn: asyncpg.Connection, *, county_code: str, today: datetime.date) -> list[Any]:
     items = await registry.effective_items(conn, county_code=county_code, as_of=today)
     return [i for i in items if i.kind == "report"]
+
+
+async def exterior_plaques(conn: asyncpg.Connection, *, county_code: str, today: datetime.date) -> int:
+    return registry_plaques.exterior_count(await registry.effective_items(conn, county_code=county_code, as_of=today))

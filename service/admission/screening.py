@@ -20,6 +20,7 @@ from service.admission.schemas import AdmissionSubmission, Finding, Screening
 from service.calendar.workdays import Calendar
 from service.policy.apply import finding_dict, judge
 from service.policy.engine import Engine
+from service.registry import report_fields
 from service.settings_county import CountySettings
 
 RULES_FILE = "admission_screening.csv"
@@ -104,15 +105,14 @@ def screen(
         add("admission.end-before-start", "flag", "结束日期早于开始日期。")
 
     if submission.report_form is not None:
-        asked = {_normal(f) for f in submission.report_form.fields}
-        for listed in listed_reports:
-            fields = listed.item.get("report_fields") or []
-            common = sorted({f for f in fields if _normal(f) in asked})
-            if common:
-                add("admission.report-fields-collected", "flag",
-                    f"报表字段 {'、'.join(common)} 已由清单内报表“{listed.title}”（{listed.code}）采集，"
-                    "应一次采集、多方利用。",
-                    {"scope": listed.scope, "code": listed.code, "title": listed.title, "fields": common})
+        # fields by meaning, not spelling (service/registry/report_fields.py, policies/report_fields.csv)
+        for form in report_fields.overlaps(submission.report_form.fields, listed_reports):
+            pairs = "、".join(o.asked if o.asked == o.listed else f"{o.asked}（即“{o.listed}”）" for o in form.fields)
+            add("admission.report-fields-collected", "flag",
+                f"报表字段 {pairs} 已由清单内报表“{form.title}”（{form.code}）采集，应一次采集、多方利用，"
+                "请从该报表取用。",
+                {"scope": form.scope, "code": form.code, "title": form.title, "department": form.department,
+                 "fields": sorted({o.listed for o in form.fields}), "overlaps": msgspec.to_builtins(form.fields)})
 
     verdict = ("refused" if any(f.severity == "refuse" for f in findings)
                else "flagged" if findings else "clear")

@@ -26,6 +26,7 @@ from service.admission.schemas import (
     CallbackRead,
     Decision,
     DeliveryRead,
+    Finding,
     LinkedRequest,
     Revocation,
     Screening,
@@ -44,6 +45,7 @@ from service.notifications import addresses, outbox
 from service.notifications.delivery import standard_secret
 from service.policy.apply import check_text, rule_definition, validate_county_rule
 from service.policy.engine import Engine, default_engine
+from service.registry import plaques
 
 CHINA = ZoneInfo("Asia/Shanghai")
 OPEN = ("submitted", "in_review")
@@ -214,7 +216,23 @@ async def screen_request(conn: asyncpg.Connection, *, data: AdmissionSubmission,
                if data.report_form is not None else [])
     result = screen(data, rules=context.rules, settings=context.settings, calendar=context.calendar, today=day,
                     similar=similar, listed_reports=reports, engine=context.engine, lang=lang)
-    return result, context
+    return await _screen_plaques(conn, result, data=data, county_code=county_code, context=context, day=day), context
+
+
+async def _screen_plaques(conn: asyncpg.Connection, result: Screening, *, data: AdmissionSubmission,
+                          county_code: str, context: Any, day: datetime.date) -> Screening:
+    """Boards the request would hang outside, against the county's limit (service/registry/plaques.py)."""
+    adding = plaques.boards_of(data.kind, data.list, data.title, data.content)
+    if adding <= 0:
+        return result
+    existing = await listing.exterior_plaques(conn, county_code=county_code, today=day)
+    allowed = context.settings.exterior_plaques_max
+    reason = plaques.over_limit(existing=existing, adding=adding, allowed=allowed)
+    if reason is None:
+        return result
+    finding = Finding(rule=plaques.RULE, severity="refuse", message=reason,
+                      cited={"existing": existing, "adding": adding, "allowed": allowed, "document": plaques.CITATION})
+    return Screening(verdict="refused", findings=[*result.findings, finding])
 
 
 async def check(conn: asyncpg.Connection, *, data: AdmissionSubmission, may_submit: Callable[[str], bool],

@@ -25,6 +25,7 @@ from service.core.errors import EXCEPTION_HANDLERS, ProblemBoundary
 from service.core.inputs import RequestLineGuard
 from service.core.lifespan import lifespan
 from service.core.observability import RequestIdMiddleware, configure_logging
+from service.core.querystring import Utf8QueryStringMiddleware
 from service.core.replica import ReadYourWritesMiddleware, provide_read_connection
 from service.core.settings import Settings
 
@@ -82,8 +83,8 @@ class Core(InitPluginProtocol):
         # ProblemBoundary sits inside the access log and the metrics so that both see the status of a
         # refusal raised by a middleware below it; the request line is checked once the caller is known
         app_config.middleware = [
-            RequestIdMiddleware, PROMETHEUS.middleware, ProblemBoundary, TransactionJanitor, session.middleware,
-            AuthMiddleware, RequestLineGuard, ReadYourWritesMiddleware, *app_config.middleware,
+            Utf8QueryStringMiddleware, RequestIdMiddleware, PROMETHEUS.middleware, ProblemBoundary, TransactionJanitor,
+            session.middleware, AuthMiddleware, RequestLineGuard, ReadYourWritesMiddleware, *app_config.middleware,
         ]
         app_config.guards = [*app_config.guards, authorize]
 

@@ -10,15 +10,15 @@ from typing import Any
 import asyncpg
 
 from service.core.audit import SYSTEM
-from service.registry import service
+from service.registry import certificates, service
 from service.registry.schemas import ItemCreate, ReleaseCreate
 
 OPINION_2024 = ("《关于加强社区工作者队伍建设的意见》", "中办发〔2024〕")
 LAW = ("《中华人民共和国城市居民委员会组织法》", "第三条")
 FORMALISM_2024 = ("《整治形式主义为基层减负若干规定》", "中办发〔2024〕")
-CERTIFICATES_2020 = ("《关于改进和规范基层群众性自治组织出具证明工作的指导意见》", "民发〔2020〕27号")
+CERTIFICATES_2020 = (f"《{certificates.DOCUMENT_TITLE}》", certificates.DOCUMENT_NUMBER)
 D2015 = datetime.date(2015, 7, 1)
-D2020 = datetime.date(2020, 4, 1)
+D2020 = certificates.DOCUMENT_PUBLISHED
 D2024 = datetime.date(2024, 3, 28)
 D2025 = datetime.date(2025, 1, 1)
 
@@ -38,28 +38,8 @@ PROHIBITED = [  # code, title, content, basis
     ("P-012", "以截图、留痕评价社区工作", "不得以填报表格、拍照截图、工作留痕等代替对实际工作的考核", FORMALISM_2024),
 ]
 
-CANCELLED = [  # code, title, who issues or verifies it instead
-    ("C-X-01", "亲属关系证明", "公安机关户籍信息核查或申请人书面承诺"),
-    ("C-X-02", "个人身份信息证明", "居民身份证、户口簿"),
-    ("C-X-03", "居民养犬证明", "公安机关养犬登记"),
-    ("C-X-04", "无违法犯罪记录证明", "公安机关"),
-    ("C-X-05", "失踪人员证明", "人民法院宣告失踪判决或公安机关报案回执"),
-    ("C-X-06", "婚姻状况证明", "民政部门婚姻登记信息或申请人书面承诺"),
-    ("C-X-07", "出生证明", "医疗机构出具的《出生医学证明》"),
-    ("C-X-08", "生存证明（健在证明）", "人力资源社会保障部门信息比对或本人认证"),
-    ("C-X-09", "死亡证明", "医疗机构或公安机关出具的死亡证明"),
-    ("C-X-10", "疾病证明", "医疗机构"),
-    ("C-X-11", "残疾证明", "残疾人联合会核发的残疾人证"),
-    ("C-X-12", "婚育情况证明", "申请人书面承诺"),
-    ("C-X-13", "就业情况证明", "人力资源社会保障部门就业登记信息"),
-    ("C-X-14", "人事档案证明", "档案保管单位"),
-    ("C-X-15", "财产证明", "不动产登记等财产登记机构"),
-    ("C-X-16", "继承权证明", "公证机构或人民法院"),
-    ("C-X-17", "经营场所证明", "市场监管部门核查或申请人书面承诺"),
-    ("C-X-18", "证件遗失证明", "申请人书面声明"),
-    ("C-X-19", "戒毒证明", "公安机关、司法行政部门戒毒机构"),
-    ("C-X-20", "户口登记项目变更更正申请证明", "公安机关户籍核查"),
-]
+# the national first batch, exactly as 民发〔2020〕20号 publishes it (service/registry/certificates.py)
+CANCELLED = [(c.code, c.name, c.issued_instead_by) for c in certificates.NATIONAL_CANCELLED]
 
 RETAINED = [
     ("C-R-01", "居住证明", "证明居民在本社区实际居住的情况"),
@@ -109,9 +89,11 @@ async def load(conn: asyncpg.Connection) -> None:
                   "全国负面清单")
     for code, title, instead in CANCELLED:
         await add("national", _item(kind="certificate", list="cancelled", code=code, title=title,
-                                    content=f"社区不再出具{title}", basis=CERTIFICATES_2020[0],
+                                    content=f"基层群众性自治组织不予出具{title}", basis=CERTIFICATES_2020[0],
                                     basis_number=CERTIFICATES_2020[1], issued_instead_by=instead,
-                                    department_level="national"), D2020, "2020年取消的第一批证明事项")
+                                    department_level="national", source_issuer=certificates.DOCUMENT_ISSUER,
+                                    source_number=certificates.DOCUMENT_NUMBER, source_date=D2020), D2020,
+                  certificates.LIST_NAME)
     for code, title, content in RETAINED:
         await add("national", _item(kind="certificate", list="retained", code=code, title=title, content=content,
                                     basis=CERTIFICATES_2020[0], basis_number=CERTIFICATES_2020[1]), D2020,

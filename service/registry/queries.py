@@ -135,3 +135,10 @@ CHECK_COLUMNS = [
 CHECKS_PRESENT = "select id from check_record where id = any($1::uuid[])"
 
 RECEIPT = f"select {', '.join(CHECK_COLUMNS)} from check_record where id = $1"
+
+# the cancelled certificates of the template scopes above a county (a retained one may not be one of them)
+CANCELLED_CERTIFICATES = """
+select scope, code, title, item->>'basis' as basis, item->>'basis_number' as basis_number
+from registry_item
+where scope = any($1::text[]) and kind = 'certificate' and list = 'cancelled' and status = 'active'
+"""

@@ -19,7 +19,7 @@ from service.core.exports import CSV_MEDIA_TYPE
 from service.core.lifespan import STARTERS
 from service.core.openapi import AUTHED, problems
 from service.policy.apply import language
-from service.registry import checks, service
+from service.registry import certificates, checks, service
 from service.registry.schemas import (
     AddItem,
     Adjustment,
@@ -242,19 +242,46 @@ class RegistryController(Controller):
     async def certificate(self, read_db: ReadDB, code: FromPath[str],
                           q: Annotated[str, QueryParameter(min_length=1, max_length=100)]) -> CertificateAnswer:
         found = await service.certificate_answer(read_db, community_code=code, query=q)
-        item = found["item"]
-        if item is None:
-            return CertificateAnswer(
-                community_code=code, query=q, found=False, may_issue=False,
-                answer="清单中没有该证明事项：未列入保留清单的证明，社区可以不出具 "
-                       "(not on the lists: a certificate that is not retained need not be issued by the community)")
-        retained = item.list == "retained"
+        return certificate_reply(code, q, found["item"], found["match"])
+
+
+def certificate_reply(community_code: str, query: str, item: Any, match: Any) -> CertificateAnswer:
+    """The answer a resident reads: what the words were taken for, how sure, and who issues it."""
+    if item is None and match is None:
+        usual = certificates.usual_issuer(query)
         return CertificateAnswer(
-            community_code=code, query=q, found=True, may_issue=retained,
-            answer=("保留：社区可以出具 (retained: the community may issue it)" if retained else
-                    "已取消：社区不再出具 (cancelled: the community no longer issues it)"),
-            code=item.code, title=item.title, list=item.list, basis=item.basis, basis_number=item.basis_number,
-            issued_instead_by=item.item.get("issued_instead_by"), scope=item.scope, entry_number=item.entry_number)
+            community_code=community_code, query=query, found=False, may_issue=False,
+            answer=(f"本社区的证明事项清单中没有与“{query}”相符的证明。{certificates.RULE_NOT_ISSUED}"
+                    f"社区可以不出具，请向{usual}咨询办理。"),
+            usually_issued_by=usual, document=certificates.DOCUMENT_CITATION)
+    national = match.national
+    reading = dict(matched_name=match.official_name, matched_by=match.matched_name, match=match.match,
+                   confidence=match.confidence)
+    if item is not None and item.list == "retained" and national is None:
+        return CertificateAnswer(
+            community_code=community_code, query=query, found=True, may_issue=True,
+            answer=f"“{item.title}”列入保留的证明事项清单，社区可以出具。", code=item.code, title=item.title,
+            list=item.list, basis=item.basis, basis_number=item.basis_number, scope=item.scope,
+            entry_number=item.entry_number, document=" ".join(x for x in (item.basis, item.basis_number) if x) or None,
+            **reading)
+    if item is None or item.list == "retained":
+        # cancelled by the national list, whatever a list says (or with no list item at all)
+        assert national is not None
+        return CertificateAnswer(
+            community_code=community_code, query=query, found=True, may_issue=False,
+            answer=f"“{national.name}”已取消，社区不予出具，请向{national.issued_instead_by}办理。",
+            code=national.code, title=national.name, list="cancelled", basis=f"《{certificates.DOCUMENT_TITLE}》",
+            basis_number=certificates.DOCUMENT_NUMBER, issued_instead_by=national.issued_instead_by,
+            scope="national", document=f"{certificates.DOCUMENT_CITATION}附件《{certificates.LIST_NAME}》",
+            **{**reading, "matched_name": national.name})
+    instead = item.item.get("issued_instead_by") or (
+        national.issued_instead_by if national is not None else certificates.RESPONSIBLE_DEPARTMENT)
+    return CertificateAnswer(
+        community_code=community_code, query=query, found=True, may_issue=False,
+        answer=f"“{item.title}”已取消，社区不予出具，请向{instead}办理。", code=item.code, title=item.title,
+        list=item.list, basis=item.basis, basis_number=item.basis_number, issued_instead_by=instead,
+        scope=item.scope, entry_number=item.entry_number,
+        document=" ".join(x for x in (item.basis, item.basis_number) if x) or None, **reading)
 
 
 class CheckController(Controller):

@@ -255,6 +255,17 @@ class CertificateAnswer(Output):
     issued_instead_by: str | None = None
     scope: str | None = None
     entry_number: int | None = None
+    matched_name: str | None = None
+    """the official (listed) name the query was read as"""
+    matched_by: str | None = None
+    """the name or near name that matched the query"""
+    match: Literal["exact", "near_name", "partial", "similar"] | None = None
+    confidence: float | None = None
+    """how sure the reading is: 1 exact, 0.95 a known near name, less for partial or similar wording"""
+    usually_issued_by: str | None = None
+    """when nothing matched: the department that usually issues what the query is about"""
+    document: str | None = None
+    """the document the answer rests on, cited in full"""
 
 
 # ---- the enforcement check ----

@@ -22,7 +22,7 @@ from service.core import audit, exports
 from service.core.audit import Actor
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from service.policy.apply import COUNTY_RULES, judge, refusal
-from service.registry import queries
+from service.registry import certificates, plaques, queries
 from service.registry.schemas import (
     ITEM_FIELDS,
     LISTS_OF_KIND,
@@ -42,10 +42,10 @@ from service.registry.schemas import (
     ReleaseRead,
     SimilarItem,
 )
+from service.settings_county import load as load_settings
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8), "CST")
 ENTRY_PAGE_MAX = 1000
-CERTIFICATE_MATCH = 0.5
 TRANSITIONS = {  # entry type -> (statuses it applies to, status after)
     "amend": (("active", "suspended"), None),
     "suspend": (("active",), "suspended"),
@@ -205,6 +205,19 @@ def _refuse_prohibited(row: asyncpg.Record) -> ServiceError:
     )
 
 
+async def _refuse_plaques_over_limit(conn: asyncpg.Connection, *, county_code: str, item: ItemCreate,
+                                     on: datetime.date) -> None:
+    """An exterior plaque past the county's limit (exterior_plaques_max, default 2) is refused."""
+    adding = plaques.boards_of(item.kind, item.list, item.title, item.content)
+    if (item.kind, item.list) != ("plaque", "exterior") or adding <= 0:
+        return
+    allowed = (await load_settings(conn, county_code=county_code)).exterior_plaques_max
+    existing = plaques.exterior_count(await effective_items(conn, county_code=county_code, as_of=on))
+    reason = plaques.over_limit(existing=existing, adding=adding, allowed=allowed)
+    if reason is not None:
+        raise plaques.refusal(reason)
+
+
 def entry_leaf(*, number: int, entered_at: datetime.datetime, entry_type: str, scope: str, code: str, status: str,
                effective_from: datetime.date, actor: str, reason: str, source_ref: str,
                item_json: dict[str, Any]) -> bytes:
@@ -250,12 +263,14 @@ async def add_item(conn: asyncpg.Connection, *, actor: Actor, scope: str, item: 
     _check_item_shape(item)
     _check_expiry(item, effective_from)
     await _refuse_by_policy(conn, scope=scope, item=item, role=role)
+    await certificates.refuse_retaining_cancelled(conn, scope=scope, item=item)
     await conn.execute(queries.LOCK_LOG)
     existing = await conn.fetchrow(queries.GET_RECORD_FOR_UPDATE, scope, item.code)
     if existing is not None:
         raise Conflict(f"事项代码 {item.code} 已在 {scope} 清单中 (item {item.code} is already on the {scope} list; "
                        "amend it instead)", extra={"scope": scope, "code": item.code})
     if len(scope) == 6:
+        await _refuse_plaques_over_limit(conn, county_code=scope, item=item, on=effective_from)
         if item.list not in NEGATIVE_LISTS:
             forbidding = await _template_prohibition(conn, county_code=scope, code=item.code)
             if forbidding is not None:
@@ -339,6 +354,9 @@ async def adjust(conn: asyncpg.Connection, *, actor: Actor, scope: str, code: st
         raise _invalid("changes", str(exc), rule="registry.item-fields") from exc
     _check_item_shape(item)
     _check_expiry(item, row["created_from"])
+    await certificates.refuse_retaining_cancelled(conn, scope=scope, item=item)
+    if len(scope) == 6 and row["list"] != "exterior":  # an item moved outside counts like a new board
+        await _refuse_plaques_over_limit(conn, county_code=scope, item=item, on=effective_from)
     if len(scope) == 6 and own and changes and item.list not in NEGATIVE_LISTS:
         forbidding = await _template_prohibition(conn, county_code=scope, code=item.code)
         if forbidding is not None and forbidding["scope"] != scope:
@@ -639,16 +657,9 @@ async def import_items(conn: asyncpg.Connection, *, actor: Actor, scope: str, te
 # ---- "can my community issue this certificate?" ----
 
 async def certificate_answer(conn: asyncpg.Connection, *, community_code: str, query: str) -> dict[str, Any]:
+    """The county's certificate a resident's words mean (registry/certificates.py reads the words)."""
     county = await county_of_community(conn, code=community_code)
     items = [i for i in await effective_items(conn, county_code=county, as_of=today()) if i.kind == "certificate"]
-    needle = query.strip()
-    best = next((i for i in items if i.code == needle or i.title == needle), None)
-    if best is None and needle:
-        # the closest title by shared characters (names are short and worded in many ways)
-        def overlap(title: str) -> float:
-            a, b = set(needle) - {"证", "明"}, set(title) - {"证", "明"}
-            return len(a & b) / len(a | b) if a | b else 0.0
-
-        scored = sorted(((overlap(i.title), i.code, i) for i in items), key=lambda s: (-s[0], s[1]))
-        best = scored[0][2] if scored and scored[0][0] >= CERTIFICATE_MATCH else None
-    return {"county_code": county, "item": best}
+    found = certificates.match_listed(query, items)
+    national = None if found is not None else certificates.match_national(query)
+    return {"county_code": county, "item": found[1] if found else None, "match": found[0] if found else national}

@@ -3,8 +3,9 @@
 INSERT = """
 insert into secondment_request (jurisdiction_code, county_code, home_community_code, organ_name, organ_level,
     organ_other_level, effective_level, form, purpose, start_date, end_date, worker_consent, community_consent,
-    worker_refs, status, broken_rules, decision_due, client_id, submitted_by)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+    worker_refs, status, broken_rules, decision_due, client_id, submitted_by, organ_type, inferred_level,
+    destination)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 returning id
 """
 
@@ -15,7 +16,8 @@ r.id, r.status, r.organ_name, r.organ_level, r.organ_other_level, r.effective_le
 r.home_community_code, j.name as home_community_name, r.county_code, r.purpose, r.start_date, r.end_date,
 r.worker_consent, r.community_consent, r.broken_rules, r.decision_due, r.decided_at, r.decided_by,
 r.decision_reasons, r.staffing_warning, r.returned_on, r.overdue_since, r.submitted_by, r.created_at,
-r.client_id, r.jurisdiction_code, r.worker_refs,
+r.client_id, r.jurisdiction_code, r.worker_refs, r.organ_type, r.inferred_level, r.destination,
+r.requested_start_date,
 (select name from jurisdiction where code = r.county_code) as county_name,
 coalesce((select jsonb_agg(jsonb_build_object('worker_ref', w.worker_ref, 'display_name', w.display_name)
                            order by w.worker_ref)
@@ -104,6 +106,20 @@ update secondment_request set status = $3, decided_at = now(), decided_by = $4, 
        staffing_warning = $6, updated_at = now()
 where id = $1 and status = $2
 returning id
+"""
+
+# an approval after the requested start: the secondment starts on the approval date (history is not rewritten)
+MOVE_START = """
+update secondment_request set requested_start_date = start_date, start_date = $2, updated_at = now()
+where id = $1 and start_date < $2
+returning id
+"""
+
+# the jurisdictions above a community (or any code) that an organ's name may begin with: (name, level)
+PLACES = """
+select j.name, j.level
+from jurisdiction c join jurisdiction j on c.path like j.path || '%'
+where c.code = $1 and j.level in ('province', 'city', 'county', 'street')
 """
 
 RETURN = """

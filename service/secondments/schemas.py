@@ -9,6 +9,7 @@ from service.core.schemas import VISIBLE, Input, Output
 
 OrganLevel = Literal["national", "province", "city", "county", "street", "other"]
 OtherLevel = Literal["national", "province", "city", "county", "street", "community"]
+OrganType = Literal["organ", "public_institution", "state_owned_enterprise", "mass_organisation", "other"]
 Form = Literal["secondment", "temporary_transfer", "shadow_learning", "task_force"]
 Status = Literal["refused", "pending_approval", "approved", "rejected", "withdrawn", "active", "overdue", "returned"]
 Code = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2,12}$")]
@@ -21,6 +22,9 @@ class Organ(Input):
     level: OrganLevel
     other_level: OtherLevel | None = None
     """required when level is `other`: the level the organ actually sits at"""
+    type: OrganType | None = None
+    """机关 (organ), 事业单位 (public_institution), 国有企业 (state_owned_enterprise), 群团组织
+    (mass_organisation) or other; read from the name when not given"""
 
 
 class SecondmentCreate(Input):
@@ -34,6 +38,8 @@ class SecondmentCreate(Input):
     end_date: date
     worker_consent: bool
     community_consent: bool
+    destination: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    """where the worker would work, if not at the borrowing office itself"""
 
 
 class SecondmentDecision(Input):
@@ -87,6 +93,7 @@ class SecondmentRead(Output):
     status: Status
     organ: dict[str, Any]
     effective_level: str
+    """the highest of the declared level, the calling client's level and the level read from the name"""
     form: str
     home_community_code: str | None
     home_community_name: str | None
@@ -111,6 +118,9 @@ class SecondmentRead(Output):
     created_at: datetime
     extensions: list[ExtensionRead] = []
     allowed_transitions: list[str] = []
+    destination: str | None = None
+    requested_start_date: date | None = None
+    """the start the request asked for, when the approval came after it and the secondment starts later"""
 
 
 class SecondmentList(Output):

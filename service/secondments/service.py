@@ -26,7 +26,7 @@ from service.core.audit import Actor
 from service.core.errors import Forbidden, InvalidParam, InvalidTransition, NotFound, ValidationFailed
 from service.core.schemas import within_years
 from service.notifications.outbox import enqueue
-from service.secondments import queries
+from service.secondments import borrower, queries
 from service.secondments.schemas import (
     BrokenRule,
     ExtensionCreate,
@@ -55,6 +55,12 @@ RULE_TEXT = {
     "worker_consent": "借调须征得社区工作者本人同意。",
     "community_consent": "借调须征得所在社区同意。",
     "street_scope": "街道（乡镇）只能借调本辖区社区的社区工作者。",
+    "disguised_secondment": "以借调、抽调、派驻、跟班学习、工作专班等名义将社区工作者安排到县级以上机关企事业单位"
+                            "工作的，视同县级以上机关企事业单位借调，不得进行。" + SOURCE,
+    "borrower_is_street_office": "街道（乡镇）确需借调的，借用单位须为本街道（乡镇）自身，不得代其他单位借调。"
+                                 + SOURCE,
+    "start_not_past": "批准时借调开始日期已过的，借调自批准之日起计算，此前的在岗记录不予改写。",
+    "nothing_left_to_approve": "借调结束日期已过，不能批准。",
 }
 COUNTY_OR_ABOVE = ("national", "province", "city", "county")
 LEVEL_ORDER = ("national", "province", "city", "county", "street", "community")
@@ -125,6 +131,10 @@ def _to_read(row: asyncpg.Record) -> SecondmentRead:
     organ: dict[str, Any] = {"name": row["organ_name"], "level": row["organ_level"]}
     if row["organ_other_level"]:
         organ["other_level"] = row["organ_other_level"]
+    if row["organ_type"]:
+        organ["type"] = row["organ_type"]
+    if row["inferred_level"]:
+        organ["level_from_name"] = row["inferred_level"]
     known = {w["worker_ref"]: w["display_name"] for w in row["workers"]}
     return SecondmentRead(
         id=row["id"], status=row["status"], organ=organ, effective_level=row["effective_level"], form=row["form"],
@@ -141,6 +151,7 @@ def _to_read(row: asyncpg.Record) -> SecondmentRead:
         submitted_by=row["submitted_by"], created_at=row["created_at"],
         extensions=msgspec.convert(row["extensions"], list[ExtensionRead], strict=False),
         allowed_transitions=sorted(TRANSITIONS[row["status"]]),
+        destination=row["destination"], requested_start_date=row["requested_start_date"],
     )
 
 
@@ -174,18 +185,46 @@ async def notify_client(
                                                        "topic": topic, "request": msgspec.to_builtins(request)})
 
 
+class Borrower(msgspec.Struct, frozen=True, kw_only=True):
+    """Who really borrows: the level and type the rules apply to, and what they were read from."""
+
+    level: str
+    inferred_level: str | None
+    organ_type: str
+    places: list[tuple[str, str]]
+    destination: tuple[str, str] | None
+    """an organ at county level or above that the purpose or destination sends the worker to"""
+
+
+async def borrower_of(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCreate,
+                      community: asyncpg.Record | None) -> Borrower:
+    """The declared level, the calling client's and the one the name says (against the jurisdictions
+    above the home community): the highest wins."""
+    where = data.home_community_code if community is not None else caller.home_jurisdiction
+    places = [(r["name"], r["level"]) for r in await conn.fetch(queries.PLACES, where)] if where else []
+    inferred = borrower.infer_level(data.organ.name, places)
+    level = borrower.higher(effective_level(declared=data.organ.level, other_level=data.organ.other_level,
+                                            caller_level=caller.organisation_level), inferred)
+    return Borrower(level=level, inferred_level=inferred, places=places,
+                    organ_type=data.organ.type or borrower.infer_type(data.organ.name, level),
+                    destination=borrower.county_level_destination([data.destination, data.purpose], places))
+
+
 async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCreate, today: date) -> SecondmentRead:
     within_years("start_date", data.start_date, today=today)
     within_years("end_date", data.end_date, today=today)
     # the same worker named twice is one secondment of that worker
     data = msgspec.structs.replace(data, workers=list(dict.fromkeys(data.workers)))
-    level = effective_level(declared=data.organ.level, other_level=data.organ.other_level,
-                            caller_level=caller.organisation_level)
     community = await conn.fetchrow("select code, level, path, county_code from jurisdiction where code = $1",
                                     data.home_community_code)
+    who = await borrower_of(conn, caller=caller, data=data, community=community)
+    level = who.level
     if level in COUNTY_OR_ABOVE:
-        return await _refuse_county_level(conn, caller=caller, data=data, level=level, community=community,
+        return await _refuse_county_level(conn, caller=caller, data=data, who=who, community=community,
                                           today=today)
+    if who.destination is not None:
+        return await _refuse_county_level(conn, caller=caller, data=data, who=who, community=community,
+                                          today=today, key="disguised_secondment")
     if not caller.submits_somewhere:
         raise Forbidden("只有街道（乡镇）可以提出借调申请 (only a street/township office may request a secondment)",
                         rule=RULE_TEXT["county_level_organ"])
@@ -196,6 +235,12 @@ async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCr
 
     if data.organ.level == "other" and data.organ.other_level is None:
         bad("organ.other_level", "level 为 other 时须填写 other_level (other_level is required for level other)")
+    street = next((name for name, lv in who.places if lv == "street"), None)
+    # (for a community of another street the scope rule below already says it)
+    if community is not None and community["level"] == "community" and caller.may_submit(
+            data.home_community_code) and not borrower.names_the_office(data.organ.name, street):
+        bad("organ.name", f"借用单位“{data.organ.name}”不是{street or '本街道（乡镇）'}：街道（乡镇）只能为"
+            "本街道（乡镇）借调社区工作者", RULE_TEXT["borrower_is_street_office"])
     if data.end_date < data.start_date:
         bad("end_date", f"结束日期 {data.end_date} 早于开始日期 {data.start_date} (end_date before start_date)")
     if community is None or community["level"] != "community":
@@ -258,7 +303,7 @@ async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCr
         queries.INSERT, data.home_community_code, county_code, data.home_community_code, data.organ.name,
         data.organ.level, data.organ.other_level, level, data.form, data.purpose, data.start_date, data.end_date,
         data.worker_consent, data.community_consent, data.workers, "pending_approval", [], due, caller.client_id,
-        _actor_label(caller.actor),
+        _actor_label(caller.actor), who.organ_type, who.inferred_level, data.destination,
     )
     await conn.execute(queries.LINK_WORKERS, request_id, [found[ref]["id"] for ref in data.workers])
     created = await get(conn, request_id=request_id)
@@ -270,10 +315,13 @@ async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCr
 
 
 async def _refuse_county_level(
-    conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCreate, level: str,
-    community: asyncpg.Record | None, today: date,
+    conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCreate, who: Borrower,
+    community: asyncpg.Record | None, today: date, key: str = "county_level_organ",
 ) -> SecondmentRead:
-    """Refused at once, and kept: the row and its audit event are the evidence supervisors count."""
+    """Refused at once, and kept: the row and its audit event are the evidence supervisors count. The
+    organ sits at county level or above (declared, by its token or by its name), or the purpose or
+    destination sends the worker to such an organ (a disguised secondment)."""
+    level = who.level
     known_community = community is not None and community["level"] == "community"
     home = data.home_community_code if known_community else None
     scope = home or caller.home_jurisdiction
@@ -282,15 +330,26 @@ async def _refuse_county_level(
         county = await conn.fetchval("select coalesce(county_code, code) from jurisdiction where code = $1", scope)
     if scope is None or county is None:
         raise Forbidden("县级以上机关不得借调社区工作者 (organs at county level or above may not second community "
-                        "workers)", rule=RULE_TEXT["county_level_organ"])
+                        "workers)", rule=RULE_TEXT[key])
     settings = await settings_county.load(conn, county_code=county)
-    broken = [_rule("county_level_organ", field="organ.level", detail=(
-        f"申请机关 {data.organ.name} 为{_LEVEL_ZH[level]}机关 (the requesting organ sits at {level} level)"))]
+    if key == "disguised_secondment":
+        assert who.destination is not None
+        name, at = who.destination
+        field = "destination" if data.destination and name in data.destination else "purpose"
+        broken = [_rule(key, field=field, detail=(
+            f"申请将社区工作者安排到{_LEVEL_ZH[at]}单位“{name}”工作，视同该单位借调 (the request sends the worker "
+            f"to {name}, at {at} level: a disguised secondment)"))]
+    else:
+        read = "（据单位名称判定）" if who.inferred_level == level and data.organ.level != level else ""
+        broken = [_rule(key, field="organ.level", detail=(
+            f"申请单位 {data.organ.name} 为{_LEVEL_ZH[level]}{borrower.TYPE_ZH[who.organ_type]}{read} "
+            f"(the requesting organ sits at {level} level)"))]
     broken += _duration_rules(data, settings) if data.end_date >= data.start_date else []
     request_id = await conn.fetchval(
         queries.INSERT, scope, county, home, data.organ.name, data.organ.level, data.organ.other_level, level,
         data.form, data.purpose, data.start_date, data.end_date, data.worker_consent, data.community_consent,
         data.workers, "refused", msgspec.to_builtins(broken), None, caller.client_id, _actor_label(caller.actor),
+        who.organ_type, who.inferred_level, data.destination,
     )
     found = await conn.fetch(queries.WORKERS_FOR_CHECK, data.workers)
     await conn.execute(queries.LINK_WORKERS, request_id, [w["id"] for w in found])
@@ -298,8 +357,10 @@ async def _refuse_county_level(
     await audit.record(conn, actor=caller.actor, action="secondment.refuse", subject_type="secondment_request",
                        subject_id=str(request_id), jurisdiction=scope, outcome="refused", status_code=201,
                        change=msgspec.to_builtins(data),
-                       detail={"rule": RULE_TEXT["county_level_organ"], "organ": data.organ.name,
-                               "effective_level": level})
+                       detail={"rule": RULE_TEXT[key], "rule_key": key, "organ": data.organ.name,
+                               "effective_level": level, "organ_type": who.organ_type,
+                               "inferred_level": who.inferred_level,
+                               "destination": who.destination[0] if who.destination else None})
     await notify_client(conn, client_id=caller.client_id, topic="secondment.refused", request=refused)
     return refused
 
@@ -347,21 +408,32 @@ async def decide(
         raise await _lost(conn, request_id, "approved" if data.outcome == "approve" else "rejected")
     warning = None
     status = "rejected"
+    start = before.start_date
     if data.outcome == "approve":
         assert before.home_community_code is not None
-        warning = await staffing_warning(conn, community_code=before.home_community_code, start=before.start_date,
+        if before.end_date < today:
+            raise ValidationFailed.field("end_date", f"借调结束日期 {before.end_date} 已过，不能批准 (the secondment "
+                                         "would already have ended)", rule=RULE_TEXT["nothing_left_to_approve"])
+        # a start already past moves to the approval date: nobody was away before anyone agreed
+        start = max(before.start_date, today)
+        warning = await staffing_warning(conn, community_code=before.home_community_code, start=start,
                                          worker_count=len(before.workers))
-        status = "active" if before.start_date <= today else "approved"
+        status = "active" if start <= today else "approved"
     won = await conn.fetchval(queries.DECIDE, request_id, "pending_approval", status, _actor_label(actor),
                               data.reasons, warning)
     if won is None:
         raise await _lost(conn, request_id, "approved" if data.outcome == "approve" else "rejected")
+    if start != before.start_date:
+        await conn.execute(queries.MOVE_START, request_id, start)
     after = await get(conn, request_id=request_id)
     await audit.record(conn, actor=actor, action=f"secondment.{'approve' if data.outcome == 'approve' else 'reject'}",
                        subject_type="secondment_request", subject_id=str(request_id),
                        jurisdiction=before.home_community_code,
                        change={"from": "pending_approval", "to": status, "reasons": data.reasons,
-                               "staffing_warning": warning})
+                               "staffing_warning": warning, "start_date": start.isoformat()},
+                       detail=None if start == before.start_date else {"start_moved": {
+                           "requested": before.start_date.isoformat(), "starts": start.isoformat(),
+                           "rule": RULE_TEXT["start_not_past"]}})
     row = await conn.fetchval("select client_id from secondment_request where id = $1", request_id)
     await notify_client(conn, client_id=row, topic=f"secondment.{status}", request=after)
     return after

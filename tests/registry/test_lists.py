@@ -252,7 +252,7 @@ async def test_can_my_community_issue_this_certificate(client):
     assert not body["may_issue"]
     assert body["list"] == "cancelled"
     assert body["issued_instead_by"] == "公安机关"
-    assert body["basis_number"] == "民发〔2020〕27号"
+    assert body["basis_number"] == "民发〔2020〕20号"
     r = await client.get(f"/api/v1/registry/communities/{COMMUNITY}/certificates", params={"q": "居住证明"})
     assert r.json()["may_issue"] is True
 

@@ -7,18 +7,26 @@ import asyncio
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.core.audit import Actor
 from service.core.db import connect
+from service.secondments import service
 from service.secondments.jobs import run_daily
+from service.secondments.schemas import SecondmentDecision
 from service.workers.service import today
 from tests.secondments.conftest import days
 
+ORGDEPT = Actor(actor_type="system", actor_id=None, actor_name="test:县委组织部")
 
-async def _active_past_end(client, street, orgdept, body) -> int:
+
+async def _active_past_end(client, street, orgdept, body, db) -> int:
+    """A secondment approved on its start day, 40 days ago, that ended yesterday: an approval today of a
+    start already past would start it today instead (history is not written backwards)."""
     created = (await client.post("/api/v1/secondment-requests", headers=street, json=body(
         workers=["W21001001-03"], start_date=days(-40).isoformat(), end_date=days(-1).isoformat()))).json()
-    r = await client.post(f"/api/v1/secondment-requests/{created['id']}/decision", headers=orgdept,
-                          json={"outcome": "approve", "reasons": "同意"})
-    assert r.json()["status"] == "active"
+    async with db.transaction():
+        decided = await service.decide(db, actor=ORGDEPT, request_id=created["id"], today=days(-40),
+                                       data=SecondmentDecision(outcome="approve", reasons="同意"))
+    assert decided.status == "active"
     return int(created["id"])
 
 
@@ -32,7 +40,7 @@ async def _run(db):
 
 
 async def test_daily_run_marks_overdue_once_and_lists_it_for_the_county(client, street, orgdept, body, db, as_client):
-    request_id = await _active_past_end(client, street, orgdept, body)
+    request_id = await _active_past_end(client, street, orgdept, body, db)
     report = await _run(db)
     assert report.overdue == [request_id]
     assert (await _run(db)).overdue == []  # the same day again changes nothing
@@ -49,7 +57,7 @@ async def test_daily_run_marks_overdue_once_and_lists_it_for_the_county(client, 
 
 async def test_daily_run_in_several_processes_at_once_marks_each_secondment_once(
         client, street, orgdept, body, database, db):
-    request_id = await _active_past_end(client, street, orgdept, body)
+    request_id = await _active_past_end(client, street, orgdept, body, db)
     conns = [await connect(database) for _ in range(3)]
     try:
         reports = await asyncio.gather(*(run_daily(c) for c in conns))
@@ -65,7 +73,7 @@ async def test_daily_run_in_several_processes_at_once_marks_each_secondment_once
 
 
 async def test_the_service_marks_overdue_by_itself_at_start_up(client, street, orgdept, body, db, settings):
-    request_id = await _active_past_end(client, street, orgdept, body)
+    request_id = await _active_past_end(client, street, orgdept, body, db)
     # a second process starting: its daily job runs at once, nobody calls it
     async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local"):
         for _ in range(50):

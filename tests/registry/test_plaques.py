@@ -1,0 +1,85 @@
+"""Exterior plaques: the county's limit (default 2), counted from the lists and from the text, refused with
+the 2024 opinion's item 17 cited, in the registry and in admission screening."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.registry.plaques import count_in_text
+from service.registry.service import today
+from tests.admission.conftest import submission
+
+COUNTY = "430121"
+OPINION = "关于加强社区工作者队伍建设的意见"
+
+
+@pytest.mark.parametrize(("text", "boards"), [
+    ("在社区加挂平安创建、文明实践、网格服务牌子各一块", 3),
+    ("加挂禁毒、普法牌子各两块", 4),
+    ("社区门口统一悬挂8块牌子", 8),
+    ("加挂十二块牌子", 12),
+    ("要求社区加挂“平安社区”牌子", 1),
+    ("协助开展普法宣传", None),
+])
+def test_boards_are_counted_from_the_text(text, boards):
+    assert count_in_text(text) == boards
+
+
+def plaque(code: str, title: str) -> dict:
+    return {"kind": "plaque", "list": "exterior", "code": code, "title": title, "content": "外挂牌子"}
+
+
+async def add(client, headers, item):
+    return await client.post(f"/api/v1/registry/scopes/{COUNTY}/items", headers=headers,
+                             json={"item": item, "effective_from": today().isoformat(), "reason": "部门要求挂牌"})
+
+
+async def test_a_third_exterior_plaque_is_refused_citing_item_17(client, as_client, db):
+    before = await db.fetchval("select count(*) from registry_entry")
+    r = await add(client, as_client("county-reviewer-api"), plaque("430121-PL-E-03", "平安社区牌子"))
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    assert problem["rule"] == "plaque.exterior-max"
+    assert OPINION in problem["detail"]
+    assert "第17项" in problem["detail"]
+    assert await db.fetchval("select count(*) from registry_entry") == before
+    # the check does not admit what was never listed
+    r = await client.post("/api/v1/checks/", headers=as_client("civil-affairs"), json={
+        "community_code": "430121001001", "matter": {"title": "平安社区牌子"}, "role": "assisting"})
+    assert r.json()["allowed"] is False
+
+
+async def test_a_county_that_allows_more_boards_may_add_up_to_its_setting(client, as_client, demo):
+    admin = as_client("province-admin")
+    r = await client.patch(f"/api/v1/counties/{COUNTY}/settings", headers=admin, json={"exterior_plaques_max": 3})
+    assert r.status_code == 200, r.text
+    reviewer = as_client("county-reviewer-api")
+    assert (await add(client, reviewer, plaque("430121-PL-E-03", "平安社区牌子"))).status_code == 201
+    r = await add(client, reviewer, plaque("430121-PL-E-04", "文明实践牌子"))
+    assert r.status_code == 422, r.text
+
+
+async def test_an_admission_request_hanging_boards_outside_is_refused_at_once(client, as_client):
+    r = await client.post("/api/v1/admission-requests", headers=as_client("civil-affairs"), json=submission(
+        kind="plaque", list="exterior", title="在社区加挂平安创建、文明实践牌子各一块",
+        content="统一制作并悬挂。"))
+    assert r.status_code == 201, r.text
+    answer = r.json()
+    assert answer["status"] == "refused"
+    finding = next(f for f in answer["screening"]["findings"] if f["rule"] == "plaque.exterior-max")
+    assert finding["cited"]["adding"] == 2
+    assert finding["cited"]["existing"] == 2
+    assert OPINION in finding["message"]
+    # eight boards asked for inside a task's text are eight boards, however the request is labelled
+    r = await client.post("/api/v1/admission-requests", headers=as_client("civil-affairs"), json=submission(
+        title="社区创建示范点挂牌", content="在社区外墙悬挂8块牌子。"))
+    assert r.json()["status"] == "refused"
+
+
+async def test_moving_an_interior_plaque_outside_counts_as_a_new_board(client, as_client):
+    reviewer = as_client("county-reviewer-api")
+    r = await client.post(f"/api/v1/registry/scopes/{COUNTY}/items/PL-I-01/amend", headers=reviewer,
+                          json={"changes": {"list": "exterior"}, "effective_from": today().isoformat(),
+                                "reason": "改为外挂"})
+    assert r.status_code == 422, r.text
+    assert r.json()["rule"] == "plaque.exterior-max"
