@@ -141,7 +141,7 @@ class _OneConnection:
 
 async def _sequence(settings: Settings, conn: asyncpg.Connection) -> None:
     sources = await sources_present(conn)
-    seq = Sequencer(_OneConnection(conn), _private_key(settings), sources)
+    seq = Sequencer(_OneConnection(conn), _private_key(settings), sources, origin=settings.audit_origin)
     await seq.checkpoint_now()
     for source in sources:
         state = await service.log_state(conn, log=source.name)
