@@ -168,6 +168,11 @@ MATRIX: dict[str, tuple[str, str, Any, Any]] = {
     "GetCheckpoint": ("GET", "/api/v1/audit/checkpoint", None, PUBLIC),
     "ListCheckpoints": ("GET", "/api/v1/audit/checkpoints", None, PUBLIC),
     "GetAuditPublicKey": ("GET", "/api/v1/audit/public-key", None, PUBLIC),
+    "GetCheckpointNote": ("GET", "/api/v1/audit/checkpoint.txt", None, PUBLIC),
+    "GetCosignedCheckpointNote": ("GET", "/api/v1/audit/cosigned-checkpoint.txt", None, PUBLIC),
+    "GetCheckpointVerifierKey": ("GET", "/api/v1/audit/verifier-key.txt", None, PUBLIC),
+    # no account: only a cosignature verifying against a configured witness key is kept (this one is no note: 422)
+    "AddCheckpointCosignatures": ("POST", "/api/v1/audit/cosignatures", "not a note", PUBLIC),
     "GetInclusionProof": ("GET", "/api/v1/audit/proofs/inclusion?index=0&tree_size=1", None, PUBLIC),
     "GetConsistencyProof": ("GET", "/api/v1/audit/proofs/consistency?first=1&second=1", None, PUBLIC),
     # the roster and secondments
