@@ -171,6 +171,8 @@ MATRIX: dict[str, tuple[str, str, Any, Any]] = {
     "GetCheckpointNote": ("GET", "/api/v1/audit/checkpoint.txt", None, PUBLIC),
     "GetCosignedCheckpointNote": ("GET", "/api/v1/audit/cosigned-checkpoint.txt", None, PUBLIC),
     "GetCheckpointVerifierKey": ("GET", "/api/v1/audit/verifier-key.txt", None, PUBLIC),
+    "GetTlogCheckpoint": ("GET", "/api/v1/audit/tlog/audit/checkpoint", None, PUBLIC),
+    "GetTlogTile": ("GET", "/api/v1/audit/tlog/audit/tile/0/000.p/1", None, PUBLIC),
     # no account: only a cosignature verifying against a configured witness key is kept (this one is no note: 422)
     "AddCheckpointCosignatures": ("POST", "/api/v1/audit/cosignatures", "not a note", PUBLIC),
     "GetInclusionProof": ("GET", "/api/v1/audit/proofs/inclusion?index=0&tree_size=1", None, PUBLIC),

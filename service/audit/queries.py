@@ -97,6 +97,11 @@ values ($1, $2, $3, $4, $5, $6)
 on conflict do nothing
 """
 
+# a tlog-tiles tile: the hashes at tree level $2 (8 x the tile level), indexes [$3, $4)
+TILE_HASHES = """
+select hash from merkle_node where log_id = $1 and level = $2 and idx >= $3 and idx < $4 order by idx
+"""
+
 # the whole log in leaf order (an event that has since vanished comes back as nulls, so the gap shows at
 # its index); read beside LEAF_HASH_RANGE, the hash each leaf got when it was sequenced: an ordered range
 # read per batch rather than one index probe per row

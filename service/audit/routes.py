@@ -9,12 +9,13 @@ able to check it against the signed head without an account.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
 from service.audit import keys, note, service
@@ -220,6 +221,24 @@ class AuditController(Controller):
             raise NotFound("no audit signing key is configured (MR_AUDIT_SIGNING_KEY_FILE)")
         vkey = note.verifier_key(f"{sequencer.origin}/{log}", sequencer.key.public_key())
         return Response(vkey + "\n", media_type=TEXT)
+
+    @get("/tlog/{log:str}/checkpoint", operation_id="GetTlogCheckpoint", media_type=TEXT,
+         summary="tlog-tiles: the latest checkpoint note of `audit` or `registry` (public)",
+         opt={"public": True}, responses=problems(404))
+    async def tlog_checkpoint(self, db: DB, log: FromPath[str]) -> Response[str]:
+        return Response(await service.checkpoint_note(db, log=log), media_type=TEXT,
+                        headers={"Cache-Control": "no-cache"})
+
+    @get("/tlog/{log:str}/tile/{path:path}", operation_id="GetTlogTile", media_type="application/octet-stream",
+         summary="tlog-tiles: hash tile `<L>/<N>[.p/<W>]` of the Merkle tree (public, immutable)",
+         description="Level L tile N holds the hashes of the complete subtrees at tree level 8L with indexes "
+                     "256N .. 256N+255 (or the first W). Entry bundles (`tile/entries/...`) are not served: "
+                     "audit events name people and are read through the scoped export.",
+         opt={"public": True}, responses=problems(404))
+    async def tlog_tile(self, db: DB, log: FromPath[str], path: FromPath[Path]) -> Response[bytes]:
+        data, _full = await service.tile(db, log=log, path=str(path))
+        return Response(data, media_type="application/octet-stream",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
     @post("/cosignatures", operation_id="AddCheckpointCosignatures", status_code=200,
           summary="A witness hands in its cosignature: the checkpoint note with its cosignature line(s) (public)",

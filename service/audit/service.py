@@ -371,3 +371,41 @@ async def verify_table_log(conn: asyncpg.Connection, *, source: TableSource, pub
 
 def _finding(problem: str) -> Finding:
     return Finding(None, None, problem)
+
+
+# ---- tlog-tiles (c2sp.org/tlog-tiles): the tree as immutable 256-hash tiles ----
+
+TILE_WIDTH = 256
+
+
+def parse_tile_path(path: str) -> tuple[int, int, int]:
+    """`<L>/<N>[.p/<W>]` with N in 3-digit groups, all but the last prefixed by x: (level, index, width)."""
+    parts = path.strip("/").split("/")
+    width = TILE_WIDTH
+    if len(parts) >= 3 and parts[-2].endswith(".p"):
+        w = parts[-1]
+        if not w.isdigit() or str(int(w)) != w or not 1 <= int(w) <= 255:
+            raise NotFound("a partial tile's width is 1 to 255")
+        width = int(w)
+        parts = [*parts[:-2], parts[-2][:-2]]
+    if len(parts) < 2:
+        raise NotFound("a tile path is <L>/<N>[.p/<W>]")
+    level_s, groups = parts[0], parts[1:]
+    if not level_s.isdigit() or str(int(level_s)) != level_s or int(level_s) > 7:
+        raise NotFound("tile levels of this log are 0 to 7")
+    if any(len(g) != 4 or g[0] != "x" or not g[1:].isdigit() for g in groups[:-1]) or \
+            len(groups[-1]) != 3 or not groups[-1].isdigit():
+        raise NotFound("a tile index is 3-digit groups, all but the last prefixed by x (x001/x234/067)")
+    index = int("".join(g.lstrip("x") for g in groups))
+    return int(level_s), index, width
+
+
+async def tile(conn: asyncpg.Connection, *, log: str, path: str) -> tuple[bytes, bool]:
+    """A tile's bytes (width x 32) and whether it is full; NotFound until all its hashes exist."""
+    level, index, width = parse_tile_path(path)
+    state = await log_state(conn, log=log)
+    start = index * TILE_WIDTH
+    rows = await conn.fetch(queries.TILE_HASHES, state["log_id"], level * 8, start, start + width)
+    if len(rows) != width:
+        raise NotFound(f"tile {level}/{index} has no {width} hashes yet")
+    return b"".join(bytes(r["hash"]) for r in rows), width == TILE_WIDTH
