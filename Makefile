@@ -8,7 +8,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint openapi bench bench-tools clean browser
+.PHONY: run test lint openapi bench bench-tools clean browser interop
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,7 +30,14 @@ browser:
 	  echo "installing Debian's chromium and a Chinese font for the browser tests"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
-test: $(TEST_STAMP) browser
+# The audit interoperability test builds tests/audit/interop/verify.go against Debian's Go and
+# golang.org/x/mod (GOPATH mode, nothing downloaded): a verifier of the checkpoints that is not ours.
+interop:
+	@{ command -v go >/dev/null 2>&1 && [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/note ]; } || { \
+	  echo "installing Debian's Go and golang.org/x/mod for the audit interoperability test"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq golang-go golang-golang-x-mod-dev >/dev/null; }
+
+test: $(TEST_STAMP) browser interop
 	$(BIN)/python -m pytest -q
 
 lint: $(TEST_STAMP)

@@ -305,6 +305,14 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> None:
         raise CliError(str(exc)) from exc
 
 
+def cmd_witness(_settings: Settings, args: argparse.Namespace) -> None:
+    from service.audit.witness import run
+
+    code = run(args)
+    if code:
+        raise SystemExit(code)
+
+
 def _api_client(settings: Settings, args: argparse.Namespace) -> Any:
     from service.client import Client
 
@@ -424,6 +432,11 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--rules", help="another rules file")
     e.add_argument("--json", action="store_true", help="the figures as JSON")
     e.add_argument("--strict", action="store_true", help="exit 1 when the figures are under the targets")
+
+    from service.audit.witness import add_arguments as witness_arguments
+
+    witness_arguments(sub.add_parser("witness", help="an independent witness that cosigns the audit log's "
+                                                     "checkpoints (its own key and state file)"))
     for name, help_text in (("submit", "submit an admission request from a JSON file (API client)"),
                             ("status", "show an admission request's status (API client)")):
         s = sub.add_parser(name, help=help_text)
@@ -442,7 +455,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "serve": cmd_serve, "dev": cmd_dev, "migrate": cmd_migrate, "load-demo": cmd_load_demo,
     "create-user": cmd_create_user, "create-token": cmd_create_token, "revoke-token": cmd_revoke_token,
     "export-openapi": cmd_export_openapi, "db-stop": cmd_db_stop,
-    "audit": cmd_audit, "submit": cmd_submit, "status": cmd_status, "policy": cmd_policy,
+    "audit": cmd_audit, "witness": cmd_witness, "submit": cmd_submit, "status": cmd_status, "policy": cmd_policy,
 }
 
 

@@ -64,6 +64,44 @@ values ($1, $2, $3, $4, $5, $6, $7)
 on conflict do nothing
 """
 
+CHECKPOINT_AT = """
+select log_id, tree_size, root_hash, issued_at, key_id, body, signature
+from merkle_checkpoint where log_id = $1 and tree_size = $2
+"""
+# C2SP notes: signature holds the 4-byte key ID and the 64-byte signature (older rows: 64 bytes, own format)
+LAST_NOTE_CHECKPOINT = """
+select log_id, tree_size, root_hash, issued_at, key_id, body, signature
+from merkle_checkpoint where log_id = $1 and length(signature) = 68 order by tree_size desc limit 1
+"""
+# the newest checkpoint cosigned by at least $4 of the witnesses ($2 names, $3 key IDs)
+LAST_COSIGNED_CHECKPOINT = """
+select c.log_id, c.tree_size, c.root_hash, c.issued_at, c.key_id, c.body, c.signature
+from merkle_checkpoint c
+where c.log_id = $1 and length(c.signature) = 68
+  and (select count(distinct s.witness) from merkle_cosignature s
+       join unnest($2::text[], $3::bytea[]) as w(name, key_id) on w.name = s.witness and w.key_id = s.key_id
+       where s.log_id = c.log_id and s.tree_size = c.tree_size) >= $4
+order by c.tree_size desc limit 1
+"""
+COSIGNATURES_AT = """
+select witness, key_id, signature from merkle_cosignature where log_id = $1 and tree_size = $2
+order by witness, key_id
+"""
+COSIGNATURES = """
+select tree_size, witness, key_id, signature from merkle_cosignature where log_id = $1
+order by tree_size, witness, key_id
+"""
+INSERT_COSIGNATURE = """
+insert into merkle_cosignature (log_id, tree_size, witness, key_id, signed_at, signature)
+values ($1, $2, $3, $4, $5, $6)
+on conflict do nothing
+"""
+
+# a tlog-tiles tile: the hashes at tree level $2 (8 x the tile level), indexes [$3, $4)
+TILE_HASHES = """
+select hash from merkle_node where log_id = $1 and level = $2 and idx >= $3 and idx < $4 order by idx
+"""
+
 # the whole log in leaf order (an event that has since vanished comes back as nulls, so the gap shows at
 # its index); read beside LEAF_HASH_RANGE, the hash each leaf got when it was sequenced: an ordered range
 # read per batch rather than one index probe per row

@@ -9,25 +9,28 @@ able to check it against the signed head without an account.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
-from service.audit import keys, service
+from service.audit import keys, note, service
 from service.audit.schemas import (
     AuditEventPage,
     Checkpoint,
     CheckpointList,
     ConsistencyProof,
+    CosignatureResult,
     InclusionProof,
     PublicKeyRead,
 )
 from service.audit.sequencer import start as start_sequencer
 from service.core import exports
+from service.core.audit import Actor, record
 from service.core.auth import identity_of
 from service.core.authz import Authorizer, Permission
 from service.core.db import DB
@@ -40,6 +43,7 @@ if start_sequencer not in STARTERS:
     STARTERS.append(start_sequencer)
 
 ROOT = "00"
+TEXT = "text/plain"  # Litestar adds "; charset=utf-8"
 READ = Permission("audit_event", "read")
 SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}]
 LogName = Annotated[str, QueryParameter(pattern="^(audit|registry)$", description="audit or registry")]
@@ -190,6 +194,77 @@ class AuditController(Controller):
         pub = sequencer.key.public_key()
         return PublicKeyRead(algorithm="Ed25519", key_id=keys.key_id(pub), public_key_pem=keys.public_pem(pub),
                              public_key_hex=keys.raw_public(pub).hex())
+
+
+    @get("/checkpoint.txt", operation_id="GetCheckpointNote", media_type=TEXT,
+         summary="The latest checkpoint as a C2SP signed note (tlog-checkpoint), with its cosignatures (public)",
+         description="Origin line, tree size, base64 root hash, a blank line, then `— <key name> "
+                     "base64(key ID || signature)` lines: the log's Ed25519 note signature first, then any "
+                     "witness cosignatures (C2SP tlog-cosignature). See docs/audit.md.",
+         opt={"public": True}, responses=problems(404))
+    async def checkpoint_note(self, db: DB, log: LogName = "audit") -> Response[str]:
+        return Response(await service.checkpoint_note(db, log=log), media_type=TEXT,
+                        headers={"Cache-Control": "no-cache"})
+
+    @get("/cosigned-checkpoint.txt", operation_id="GetCosignedCheckpointNote", media_type=TEXT,
+         summary="The newest checkpoint cosigned by the required number of witnesses, as a C2SP note (public)",
+         opt={"public": True}, responses=problems(404))
+    async def cosigned_note(self, request: Request[Any, Any, Any], db: DB, log: LogName = "audit") -> Response[str]:
+        return Response(await service.checkpoint_note(db, log=log, cosigned=True, settings=request.app.state.settings),
+                        media_type=TEXT, headers={"Cache-Control": "no-cache"})
+
+    @get("/verifier-key.txt", operation_id="GetCheckpointVerifierKey", media_type=TEXT,
+         summary="The log's note verifier key, `<name>+<key ID hex>+base64(0x01 || Ed25519 key)` (public)",
+         description="What golang.org/x/mod/sumdb/note.NewVerifier takes. The key name is the log's origin.",
+         opt={"public": True}, responses=problems(404))
+    async def verifier_key(self, request: Request[Any, Any, Any], log: LogName = "audit") -> Response[str]:
+        sequencer = getattr(request.app.state, "audit_sequencer", None)
+        if sequencer is None:
+            raise ServiceUnavailable("the audit sequencer is not running")
+        if sequencer.key is None:
+            raise NotFound("no audit signing key is configured (MR_AUDIT_SIGNING_KEY_FILE)")
+        vkey = note.verifier_key(f"{sequencer.origin}/{log}", sequencer.key.public_key())
+        return Response(vkey + "\n", media_type=TEXT)
+
+    @get("/tlog/{log:str}/checkpoint", operation_id="GetTlogCheckpoint", media_type=TEXT,
+         summary="tlog-tiles: the latest checkpoint note of `audit` or `registry` (public)",
+         opt={"public": True}, responses=problems(404))
+    async def tlog_checkpoint(self, db: DB, log: FromPath[str]) -> Response[str]:
+        return Response(await service.checkpoint_note(db, log=log), media_type=TEXT,
+                        headers={"Cache-Control": "no-cache"})
+
+    @get("/tlog/{log:str}/tile/{path:path}", operation_id="GetTlogTile", media_type="application/octet-stream",
+         summary="tlog-tiles: hash tile `<L>/<N>[.p/<W>]` of the Merkle tree (public, immutable)",
+         description="Level L tile N holds the hashes of the complete subtrees at tree level 8L with indexes "
+                     "256N .. 256N+255 (or the first W). Entry bundles (`tile/entries/...`) are not served: "
+                     "audit events name people and are read through the scoped export.",
+         opt={"public": True}, responses=problems(404))
+    async def tlog_tile(self, db: DB, log: FromPath[str], path: FromPath[Path]) -> Response[bytes]:
+        data, _full = await service.tile(db, log=log, path=str(path))
+        return Response(data, media_type="application/octet-stream",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+    @post("/cosignatures", operation_id="AddCheckpointCosignatures", status_code=200,
+          summary="A witness hands in its cosignature: the checkpoint note with its cosignature line(s) (public)",
+          description="No account: a cosignature is accepted only if it verifies against a witness key of "
+                      "MR_AUDIT_WITNESSES (C2SP tlog-cosignature, Ed25519). Body: the checkpoint note as served "
+                      "by checkpoint.txt with the witness's line(s) added, `text/plain`.",
+          opt={"public": True}, responses=problems(403, 404))
+    async def add_cosignatures(self, request: Request[Any, Any, Any], db: DB,
+                               log: LogName = "audit") -> CosignatureResult:
+        raw = await request.body()
+        try:
+            message = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationFailed.field("body", "the note is not UTF-8") from exc
+        sequencer = getattr(request.app.state, "audit_sequencer", None)
+        prefix = sequencer.origin if sequencer is not None else request.app.state.settings.audit_origin
+        result = await service.add_cosignatures(db, log=log, message=message, origin_prefix=prefix,
+                                                settings=request.app.state.settings)
+        await record(db, actor=Actor.from_connection(request), action="audit.cosignature.add",
+                     subject_type="merkle_checkpoint", subject_id=f"{log}/{result.tree_size}",
+                     detail={"accepted": result.accepted, "cosigned": result.cosigned})
+        return result
 
 
 ROUTES = [AuditController]

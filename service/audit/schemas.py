@@ -9,7 +9,7 @@ from service.audit.verify import Checkpoint
 from service.core.schemas import Output, Page
 
 __all__ = ["AuditEventPage", "AuditEventRead", "Checkpoint", "CheckpointList", "ConsistencyProof",
-           "InclusionProof", "PublicKeyRead"]
+           "CosignatureResult", "InclusionProof", "PublicKeyRead"]
 
 
 class AuditEventRead(Output):
@@ -68,3 +68,15 @@ class PublicKeyRead(Output):
     key_id: str
     public_key_pem: str
     public_key_hex: str
+
+
+class CosignatureResult(Output):
+    log: str
+    tree_size: int
+    accepted: list[str]
+    """the witnesses whose cosignature on this note verified"""
+    cosigned_by: list[str]
+    """every configured witness that has cosigned this checkpoint so far"""
+    quorum: int
+    cosigned: bool
+    """whether the checkpoint now has the required number of cosignatures"""

@@ -24,7 +24,7 @@ import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar import Litestar
 
-from service.audit import keys, merkle, queries
+from service.audit import keys, merkle, note, queries
 from service.audit.canonical import event_leaf
 
 log = logging.getLogger(__name__)
@@ -121,8 +121,10 @@ class PassResult:
 
 
 class Sequencer:
-    def __init__(self, pool: asyncpg.Pool, key: Ed25519PrivateKey | None, sources: list[LogSource]) -> None:
+    def __init__(self, pool: asyncpg.Pool, key: Ed25519PrivateKey | None, sources: list[LogSource], *,
+                 origin: str = "matter-registry.local") -> None:
         self.pool = pool
+        self.origin = origin  # checkpoints are C2SP notes with origin `<origin>/<log name>`
         self.key = key
         self.key_id = keys.key_id(key.public_key()) if key is not None else None
         self.sources = sources
@@ -182,9 +184,11 @@ class Sequencer:
                 return False
             if not force and (now - last["issued_at"]).total_seconds() < CHECKPOINT_EVERY_S:
                 return False
-        body = keys.checkpoint_body(source.name, size, root, now)
+        origin = f"{self.origin}/{source.name}"
+        body = note.checkpoint_text(origin, size, root)
+        signed = note.sign_text(self.key, origin, body)  # stored as key ID || signature, as on the note line
         await conn.execute(queries.INSERT_CHECKPOINT, source.log_id, size, root, now, self.key_id, body,
-                           keys.sign(self.key, body))
+                           signed.key_id + signed.signature)
         return True
 
     async def checkpoint_now(self) -> None:
@@ -228,7 +232,7 @@ async def start(app: Litestar) -> Callable[[], Awaitable[None]] | None:
     pool: asyncpg.Pool = app.state.pool
     async with pool.acquire() as conn:
         sources = await sources_present(conn)
-    sequencer = Sequencer(pool, key, sources)
+    sequencer = Sequencer(pool, key, sources, origin=settings.audit_origin)
     app.state.audit_sequencer = sequencer
     task = asyncio.create_task(sequencer.run())
 

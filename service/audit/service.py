@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import io
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,14 +14,22 @@ import asyncpg
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from service.audit import merkle, queries
-from service.audit.canonical import FIELDS, event_leaf, event_object
-from service.audit.schemas import AuditEventPage, AuditEventRead, Checkpoint, ConsistencyProof, InclusionProof
+from service.audit import merkle, note, queries
+from service.audit.canonical import FIELDS, event_leaf, event_object, timestamp
+from service.audit.schemas import (
+    AuditEventPage,
+    AuditEventRead,
+    Checkpoint,
+    ConsistencyProof,
+    CosignatureResult,
+    InclusionProof,
+)
 from service.audit.sequencer import AUDIT_LOG_ID, TableSource, fetch_nodes
 from service.audit.verify import BOM, Finding, LogCheck, Report, jsonl_line
 from service.core import exports
-from service.core.errors import VALUE_REFUSED, NotFound, ValidationFailed
+from service.core.errors import VALUE_REFUSED, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from service.core.inputs import INT8_MAX
+from service.core.settings import Settings
 
 LOGS = ("audit", "registry")
 EXPORT_PREFETCH = 2000
@@ -221,10 +230,45 @@ async def consistency_proof(conn: asyncpg.Connection, *, log: str, first: int, s
                             consistency_path=[h.hex() for h in merkle.hashes_for(ranges, nodes)])
 
 
-def _checkpoint(row: asyncpg.Record, log: str) -> Checkpoint:
+@functools.lru_cache(maxsize=8)
+def witness_config(spec: str, quorum: int | None) -> tuple[tuple[note.Verifier, ...], int]:
+    """The deployment's witnesses (MR_AUDIT_WITNESSES) and how many must cosign (default: all)."""
+    witnesses = tuple(note.parse_witnesses(spec))
+    need = len(witnesses) if quorum is None else quorum
+    if need > len(witnesses) or need < 0:
+        raise ValueError(f"MR_AUDIT_WITNESS_QUORUM is {need} but {len(witnesses)} witnesses are configured")
+    return witnesses, need
+
+
+def witnesses_of(settings: Settings) -> tuple[tuple[note.Verifier, ...], int]:
+    try:
+        return witness_config(settings.audit_witnesses, settings.audit_witness_quorum)
+    except (note.NoteError, ValueError) as exc:
+        raise ServiceUnavailable(f"the witness configuration is wrong: {exc}") from exc
+
+
+def _is_note(row: asyncpg.Record) -> bool:
+    return len(row["signature"]) == 68
+
+
+def note_of(row: asyncpg.Record, cosignatures: list[asyncpg.Record]) -> str:
+    """The C2SP checkpoint note: the signed text, a blank line, the log's signature, the cosignatures."""
+    sig = bytes(row["signature"])
+    origin = row["body"].split("\n", 1)[0]
+    return (row["body"] + "\n" + note.signature_line(origin, sig[:4], sig[4:])
+            + "".join(note.signature_line(c["witness"], bytes(c["key_id"]), bytes(c["signature"]))
+                      for c in cosignatures))
+
+
+def _checkpoint(row: asyncpg.Record, log: str, cosignatures: list[asyncpg.Record] | None = None) -> Checkpoint:
+    cosignatures = cosignatures or []
+    is_note = _is_note(row)
     return Checkpoint(log=log, tree_size=row["tree_size"], root_hash=bytes(row["root_hash"]).hex(),
-                      timestamp=row["body"].split("\n")[3], key_id=row["key_id"], body=row["body"],
-                      signature=base64.b64encode(bytes(row["signature"])).decode())
+                      timestamp=timestamp(row["issued_at"]), key_id=row["key_id"], body=row["body"],
+                      signature=base64.b64encode(bytes(row["signature"])).decode(),
+                      origin=row["body"].split("\n", 1)[0] if is_note else None,
+                      note=note_of(row, cosignatures) if is_note else None,
+                      cosigned_by=sorted({c["witness"] for c in cosignatures}))
 
 
 async def latest_checkpoint(conn: asyncpg.Connection, *, log: str) -> Checkpoint:
@@ -232,18 +276,77 @@ async def latest_checkpoint(conn: asyncpg.Connection, *, log: str) -> Checkpoint
     row = await conn.fetchrow(queries.LAST_CHECKPOINT, state["log_id"])
     if row is None:
         raise NotFound(f"log {log} has no signed checkpoint yet")
-    return _checkpoint(row, log)
+    return _checkpoint(row, log, await conn.fetch(queries.COSIGNATURES_AT, state["log_id"], row["tree_size"]))
 
 
 async def checkpoints(conn: asyncpg.Connection, *, log: str) -> list[Checkpoint]:
     state = await log_state(conn, log=log)
-    return [_checkpoint(r, log) for r in await conn.fetch(queries.CHECKPOINTS, state["log_id"])]
+    by_size: dict[int, list[asyncpg.Record]] = {}
+    for c in await conn.fetch(queries.COSIGNATURES, state["log_id"]):
+        by_size.setdefault(c["tree_size"], []).append(c)
+    return [_checkpoint(r, log, by_size.get(r["tree_size"]))
+            for r in await conn.fetch(queries.CHECKPOINTS, state["log_id"])]
 
 
-async def verify_stored(conn: asyncpg.Connection, *, public_key: Ed25519PublicKey | None) -> Report:
-    """Recompute the audit tree from the stored events and check it against every signed checkpoint."""
+async def checkpoint_note(conn: asyncpg.Connection, *, log: str, cosigned: bool = False,
+                          settings: Settings | None = None) -> str:
+    """The newest checkpoint as a C2SP note with its cosignatures (`cosigned`: the newest one cosigned by
+    the required number of the configured witnesses)."""
+    state = await log_state(conn, log=log)
+    if cosigned:
+        assert settings is not None
+        witnesses, quorum = witnesses_of(settings)
+        if not witnesses:
+            raise NotFound("no witnesses are configured (MR_AUDIT_WITNESSES)")
+        row = await conn.fetchrow(queries.LAST_COSIGNED_CHECKPOINT, state["log_id"], [w.name for w in witnesses],
+                                  [w.key_id for w in witnesses], quorum)
+        if row is None:
+            raise NotFound(f"no checkpoint of log {log} is cosigned by {quorum} of the witnesses yet")
+    else:
+        row = await conn.fetchrow(queries.LAST_NOTE_CHECKPOINT, state["log_id"])
+        if row is None:
+            raise NotFound(f"log {log} has no checkpoint in the C2SP note format yet")
+    return note_of(row, await conn.fetch(queries.COSIGNATURES_AT, state["log_id"], row["tree_size"]))
+
+
+async def add_cosignatures(conn: asyncpg.Connection, *, log: str, message: str, origin_prefix: str,
+                           settings: Settings) -> CosignatureResult:
+    """Store the configured witnesses' valid cosignatures found on a checkpoint note the log signed."""
+    state = await log_state(conn, log=log)
+    try:
+        text, sigs = note.split_note(message)
+        cp = note.parse_checkpoint(text)
+    except note.NoteError as exc:
+        raise ValidationFailed.field("body", f"not a cosigned checkpoint note: {exc}") from exc
+    if cp.origin != f"{origin_prefix}/{log}":
+        raise ValidationFailed.field("body", f"the origin {cp.origin!r} is not this log's "
+                                             f"({origin_prefix}/{log})")
+    row = await conn.fetchrow(queries.CHECKPOINT_AT, state["log_id"], cp.size)
+    if row is None or row["body"] != text:
+        raise NotFound(f"this log signed no checkpoint of size {cp.size} with that root")
+    witnesses, quorum = witnesses_of(settings)
+    found = note.cosigners(text, sigs, list(witnesses))
+    if not found:
+        raise Forbidden("no cosignature on the note verifies against a configured witness key "
+                        "(MR_AUDIT_WITNESSES)")
+    by_name = {w.name: w for w in witnesses}
+    for s in sigs:
+        if s.name in found and s.key_id == by_name[s.name].key_id and note.cosignature_time(
+                by_name[s.name], text, s) is not None:
+            await conn.execute(queries.INSERT_COSIGNATURE, state["log_id"], cp.size, s.name, s.key_id,
+                               found[s.name], s.signature)
+    stored = {c["witness"] for c in await conn.fetch(queries.COSIGNATURES_AT, state["log_id"], cp.size)
+              if c["witness"] in by_name and bytes(c["key_id"]) == by_name[c["witness"]].key_id}
+    return CosignatureResult(log=log, tree_size=cp.size, accepted=sorted(found), cosigned_by=sorted(stored),
+                             quorum=quorum, cosigned=len(stored) >= quorum)
+
+
+async def verify_stored(conn: asyncpg.Connection, *, public_key: Ed25519PublicKey | None,
+                        outside: list[tuple[int, bytes, str]] | None = None) -> Report:
+    """Recompute the audit tree from the stored events and check it against every signed checkpoint
+    (and `outside`: checkpoints kept outside the database, such as the witnesses' newest)."""
     state = await log_state(conn, log="audit")
-    check = LogCheck("audit", await checkpoints(conn, log="audit"), public_key)
+    check = LogCheck("audit", await checkpoints(conn, log="audit"), public_key, outside)
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
         async for batch in leaf_batches(conn, queries.LOG_EXPORT, [state["tree_size"]], log_id=state["log_id"]):
             for row, recorded in batch:
@@ -263,11 +366,11 @@ async def verify_stored(conn: asyncpg.Connection, *, public_key: Ed25519PublicKe
     return report
 
 
-async def verify_table_log(conn: asyncpg.Connection, *, source: TableSource,
-                           public_key: Ed25519PublicKey | None) -> Report:
+async def verify_table_log(conn: asyncpg.Connection, *, source: TableSource, public_key: Ed25519PublicKey | None,
+                           outside: list[tuple[int, bytes, str]] | None = None) -> Report:
     """The same check for a log kept in its own table (the register's entry log)."""
     state = await log_state(conn, log=source.name)
-    check = LogCheck(source.name, await checkpoints(conn, log=source.name), public_key)
+    check = LogCheck(source.name, await checkpoints(conn, log=source.name), public_key, outside)
     sql = queries.table_log_leaves(source.table, source.index_column, source.leaf_column)
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
         async for row in conn.cursor(sql, state["log_id"], state["tree_size"], prefetch=EXPORT_PREFETCH):
@@ -294,3 +397,40 @@ async def find_people(conn: asyncpg.Connection, *, text: str, subtrees: list[str
     (None: everyone)."""
     return [dict(r) for r in await conn.fetch(queries.FIND_PEOPLE, _like_text(text), limit, subtrees)]
 
+
+# ---- tlog-tiles (c2sp.org/tlog-tiles): the tree as immutable 256-hash tiles ----
+
+TILE_WIDTH = 256
+
+
+def parse_tile_path(path: str) -> tuple[int, int, int]:
+    """`<L>/<N>[.p/<W>]` with N in 3-digit groups, all but the last prefixed by x: (level, index, width)."""
+    parts = path.strip("/").split("/")
+    width = TILE_WIDTH
+    if len(parts) >= 3 and parts[-2].endswith(".p"):
+        w = parts[-1]
+        if not w.isdigit() or str(int(w)) != w or not 1 <= int(w) <= 255:
+            raise NotFound("a partial tile's width is 1 to 255")
+        width = int(w)
+        parts = [*parts[:-2], parts[-2][:-2]]
+    if len(parts) < 2:
+        raise NotFound("a tile path is <L>/<N>[.p/<W>]")
+    level_s, groups = parts[0], parts[1:]
+    if not level_s.isdigit() or str(int(level_s)) != level_s or int(level_s) > 7:
+        raise NotFound("tile levels of this log are 0 to 7")
+    if any(len(g) != 4 or g[0] != "x" or not g[1:].isdigit() for g in groups[:-1]) or \
+            len(groups[-1]) != 3 or not groups[-1].isdigit():
+        raise NotFound("a tile index is 3-digit groups, all but the last prefixed by x (x001/x234/067)")
+    index = int("".join(g.lstrip("x") for g in groups))
+    return int(level_s), index, width
+
+
+async def tile(conn: asyncpg.Connection, *, log: str, path: str) -> tuple[bytes, bool]:
+    """A tile's bytes (width x 32) and whether it is full; NotFound until all its hashes exist."""
+    level, index, width = parse_tile_path(path)
+    state = await log_state(conn, log=log)
+    start = index * TILE_WIDTH
+    rows = await conn.fetch(queries.TILE_HASHES, state["log_id"], level * 8, start, start + width)
+    if len(rows) != width:
+        raise NotFound(f"tile {level}/{index} has no {width} hashes yet")
+    return b"".join(bytes(r["hash"]) for r in rows), width == TILE_WIDTH

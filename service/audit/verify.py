@@ -8,6 +8,7 @@ of every prefix that a checkpoint covers with that checkpoint's signed root.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from service.audit import keys, merkle
+from service.audit import keys, merkle, note
 
 BOM = b"\xef\xbb\xbf"
 
@@ -31,7 +32,10 @@ class Checkpoint(msgspec.Struct, kw_only=True):
     timestamp: str
     key_id: str
     body: str
-    signature: str  # base64
+    signature: str  # base64; C2SP notes: 4-byte key ID || 64-byte Ed25519 signature, as on the note line
+    origin: str | None = None  # None: a checkpoint of the older own format (four lines, hex root)
+    note: str | None = None  # the signed note (C2SP tlog-checkpoint) with every stored cosignature
+    cosigned_by: list[str] = []
 
 
 @dataclass
@@ -74,17 +78,23 @@ class ExportFormatError(ValueError):
 
 
 class LogCheck:
-    def __init__(self, log_name: str, checkpoints: list[Checkpoint], public_key: Ed25519PublicKey | None) -> None:
+    def __init__(self, log_name: str, checkpoints: list[Checkpoint], public_key: Ed25519PublicKey | None,
+                 outside: list[tuple[int, bytes, str]] | None = None) -> None:
+        """`outside`: checkpoints held outside the database (size, root, how to name it), e.g. the newest
+        one the witnesses cosigned: the log must still contain them."""
         self.report = Report()
         self.log_name = log_name
         self.edge = merkle.CompactRange()
-        self.due: list[tuple[int, bytes]] = []
-        for cp in sorted(checkpoints, key=lambda c: c.tree_size):
+        self.due: list[tuple[int, bytes, str]] = []
+        for cp in checkpoints:
             problem = check_signed(cp, public_key, log_name)
             if problem:
                 self.report.findings.append(Finding(None, None, f"checkpoint of size {cp.tree_size}: {problem}"))
             else:
-                self.due.append((cp.tree_size, bytes.fromhex(cp.root_hash)))
+                self.due.append((cp.tree_size, bytes.fromhex(cp.root_hash), f"the signed checkpoint of size "
+                                                                             f"{cp.tree_size}"))
+        self.due.extend(outside or [])
+        self.due.sort(key=lambda d: d[0])
         self._last_ok = 0
         self._reported_root = False
 
@@ -113,21 +123,25 @@ class LogCheck:
         self.edge.append(h)
         self.report.entries = self.edge.size
         while self.due and self.due[0][0] == self.edge.size:
-            size, root = self.due.pop(0)
+            size, root, label = self.due.pop(0)
             if self.edge.root() == root:
                 self.report.checkpoints_ok.append(size)
                 self._last_ok = size
             else:
-                self._find(None, None, f"the root of the first {size} entries differs from the signed checkpoint "
-                                       f"of size {size}: the log was rewritten at an index in "
-                                       f"{self._last_ok}..{size - 1}")
+                self._find(None, None, f"the root of the first {size} entries differs from {label}: the log "
+                                       f"was rewritten at an index in {self._last_ok}..{size - 1}")
 
     def finish(self) -> Report:
-        for size, _root in self.due:
+        signed_reported = False
+        for size, _root, label in self.due:
             if size > self.edge.size:
-                self._find(self.edge.size, None, f"the log ends after {self.edge.size} entries but a signed "
-                                                 f"checkpoint covers {size}: truncated")
-                break
+                if label.startswith("the signed checkpoint"):
+                    if signed_reported:
+                        continue
+                    signed_reported = True
+                self._find(self.edge.size, None, f"the log ends after {self.edge.size} entries but {label} "
+                                                 f"covers {size}: entries {self.edge.size}..{size - 1} are "
+                                                 "missing (truncated)")
         self.report.root = self.edge.root()
         # an edit located by its recorded hash is the most precise statement: list it first
         self.report.findings.sort(key=lambda f: (f.index is None, f.index if f.index is not None else 0))
@@ -135,8 +149,12 @@ class LogCheck:
 
 
 def check_signed(cp: Checkpoint, public_key: Ed25519PublicKey | None, log_name: str) -> str | None:
-    import base64
-
+    try:
+        legacy = len(base64.b64decode(cp.signature)) == 64  # the older own format: a bare signature
+    except ValueError:
+        return "the signature is not base64"
+    if not legacy:
+        return _check_note(cp, public_key, log_name)
     try:
         name, size, root, stamp = keys.parse_body(cp.body)
     except ValueError as exc:
@@ -149,6 +167,28 @@ def check_signed(cp: Checkpoint, public_key: Ed25519PublicKey | None, log_name: 
         if keys.key_id(public_key) != cp.key_id:
             return f"signed with key {cp.key_id}, not the given public key {keys.key_id(public_key)}"
         if not keys.signature_valid(public_key, cp.body, base64.b64decode(cp.signature)):
+            return "signature does not verify"
+    return None
+
+
+def _check_note(cp: Checkpoint, public_key: Ed25519PublicKey | None, log_name: str) -> str | None:
+
+    try:
+        parsed = note.parse_checkpoint(cp.body)
+        raw = base64.b64decode(cp.signature)
+    except (note.NoteError, ValueError) as exc:
+        return str(exc)
+    if (parsed.size, parsed.root.hex()) != (cp.tree_size, cp.root_hash) or cp.origin not in (None, parsed.origin):
+        return "the signed body does not match the checkpoint's fields"
+    if parsed.origin.rsplit("/", 1)[-1] != log_name:
+        return f"checkpoint is for log {parsed.origin!r}, not one named {log_name!r}"
+    if len(raw) != 68:
+        return "the note signature is not a 4-byte key ID and a 64-byte Ed25519 signature"
+    if public_key is not None:
+        if keys.key_id(public_key) != cp.key_id or note.key_id(parsed.origin, note.ED25519,
+                                                                 note.raw_public(public_key)) != raw[:4]:
+            return f"signed with key {cp.key_id}, not the given public key {keys.key_id(public_key)}"
+        if not keys.signature_valid(public_key, cp.body, raw[4:]):
             return "signature does not verify"
     return None
 
@@ -235,8 +275,8 @@ def _read_csv(fh: io.BufferedReader) -> Iterator[tuple[int, int | None, bytes | 
 
 
 def verify_export(path: Path, checkpoints: list[Checkpoint], public_key: Ed25519PublicKey | None,
-                  log_name: str = "audit") -> Report:
-    check = LogCheck(log_name, checkpoints, public_key)
+                  log_name: str = "audit", outside: list[tuple[int, bytes, str]] | None = None) -> Report:
+    check = LogCheck(log_name, checkpoints, public_key, outside)
     try:
         for line, idx, recorded, leaf in read_export(path):
             check.add(index=idx, leaf=leaf, recorded=recorded, line=line)

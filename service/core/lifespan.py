@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 # it receives the app once the core is up and returns an async stopper (or None).
 Starter = Callable[[Litestar], Awaitable[Callable[[], Awaitable[None]] | None]]
 STARTERS: list[Starter] = []
+SHUTDOWN_STEP_S = 10.0
 
 
 class SchemaBehind(RuntimeError):
@@ -93,13 +95,27 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await listener.start()
         yield
     finally:
+        # every step bounded: a background loop or a connection that does not let go must not keep the
+        # process (or a test's app) from ending; what is cut off is logged, and leased work is retried
         for stop in reversed(stoppers):
-            with contextlib.suppress(Exception):
-                await stop()
+            await _bounded(stop(), "a background loop")
         if listener is not None:
-            await listener.stop()
-        await close_read_pool(read_pool)
-        await pool.close()
+            await _bounded(listener.stop(), "the change listener")
+        await _bounded(close_read_pool(read_pool), "the read pool")
+        if not await _bounded(pool.close(), "the pool"):
+            pool.terminate()
+
+
+async def _bounded(step: Awaitable[Any], what: str, *, timeout_s: float = SHUTDOWN_STEP_S) -> bool:
+    """Await one shutdown step for at most `timeout_s`; False (logged) when it did not end in time."""
+    try:
+        await asyncio.wait_for(step, timeout=timeout_s)
+    except TimeoutError:
+        log.warning("shutdown: %s did not stop within %.0f s; going on", what, timeout_s)
+        return False
+    except Exception:
+        log.exception("shutdown: %s failed to stop", what)
+    return True
 
 
 async def _with_conn(pool: asyncpg.Pool, fn: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:

@@ -30,6 +30,7 @@ TABLE_RIGHTS: dict[str, tuple[str, ...] | str] = {
     "audit_leaf": APPEND_ONLY,
     "merkle_node": APPEND_ONLY,
     "merkle_checkpoint": APPEND_ONLY,
+    "merkle_cosignature": APPEND_ONLY,  # witnesses' cosignatures, kept as received
     "registry_entry": APPEND_ONLY,
     # the head of each log: tree size, root, high-water mark (a trigger lets it move forward only)
     "merkle_log": ("UPDATE (tree_size, root_hash, source_hwm, updated_at)",),

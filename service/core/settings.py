@@ -42,6 +42,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     policies_dir: Path
     audit_signing_key_file: Path | None
     read_database_url: str | None
+    audit_origin: str = "matter-registry.local"
+    """the deployment's log identity: checkpoints' origins are `<audit_origin>/audit` and `.../registry`"""
+    audit_witnesses: str = ""
+    """witness verifier keys (`name+hash+base64(0x04||key)`), separated by commas or spaces"""
+    audit_witness_quorum: int | None = None
+    """how many of them must cosign a checkpoint (default: all)"""
     trusted_proxies: tuple[str, ...] = ()
     """MR_TRUSTED_PROXIES: comma-separated addresses or CIDR networks of the reverse proxies whose
     X-Forwarded-For is believed (service/core/network.py); empty: the peer is the client"""
@@ -112,6 +118,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         policies_dir=PROJECT_ROOT / "policies",
         audit_signing_key_file=Path(signing) if signing else None,
         trusted_proxies=_networks(e.get("MR_TRUSTED_PROXIES", "")),
+        audit_origin=e.get("MR_AUDIT_ORIGIN", "matter-registry.local"),
+        audit_witnesses=e.get("MR_AUDIT_WITNESSES", ""),
+        audit_witness_quorum=int(e["MR_AUDIT_WITNESS_QUORUM"]) if e.get("MR_AUDIT_WITNESS_QUORUM") else None,
     )
 
 

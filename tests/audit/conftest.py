@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +16,8 @@ from service.audit.sequencer import Sequencer, sources_present
 from service.core.audit import Actor, record
 from service.core.db import create_pool
 from tests.conftest import service_url
+
+GOPATH = "/usr/share/gocode"
 
 
 @pytest.fixture
@@ -48,3 +54,23 @@ async def add_events(db, n: int, **fields: Any) -> list[int]:
                                 jurisdiction=fields.get("jurisdiction"), outcome=fields.get("outcome", "ok"),
                                 detail={"n": i, "名": "事项"}))
     return ids
+
+
+GO_VERIFIER = Path(__file__).parent / "interop" / "verify.go"
+
+
+@pytest.fixture(scope="session")
+def go_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/audit/interop/verify.go built against Debian's golang-golang-x-mod-dev (GOPATH mode, no
+    network); `make test` installs golang-go and that package (the `interop` target)."""
+    go = shutil.which("go")
+    assert go, "Go is missing: `make interop` installs Debian's golang-go and golang-golang-x-mod-dev"
+    assert Path(GOPATH, "src/golang.org/x/mod/sumdb/note").is_dir(), \
+        "golang.org/x/mod is missing: `make interop` installs Debian's golang-golang-x-mod-dev"
+    out = tmp_path_factory.mktemp("go")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(out), "GOPATH": GOPATH, "GO111MODULE": "off",
+           "GOCACHE": str(out / "cache"), "GOFLAGS": "", "CGO_ENABLED": "0", "GOPROXY": "off"}
+    built = subprocess.run([go, "build", "-o", str(out / "verify"), str(GO_VERIFIER)], env=env,
+                           capture_output=True, text=True, timeout=300, check=False)
+    assert built.returncode == 0, built.stderr
+    return out / "verify"

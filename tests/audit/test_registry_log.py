@@ -30,7 +30,7 @@ async def test_registry_entries_become_leaves_with_proofs_and_checkpoints(client
     all_leaves = [bytes(r["leaf"]) for r in await db.fetch("select leaf from registry_entry order by entry_number")]
     cp = (await client.get("/api/v1/audit/checkpoint", params={"log": "registry"})).json()
     assert cp["tree_size"] == len(all_leaves)
-    assert cp["body"].startswith("matter-registry/registry\n")
+    assert cp["body"].startswith("matter-registry.local/registry\n")
     assert bytes.fromhex(cp["root_hash"]) == merkle.root_of(all_leaves)
     n = cp["tree_size"]
     r = await client.get("/api/v1/audit/proofs/inclusion", params={"log": "registry", "index": n - 1, "tree_size": n})

@@ -80,8 +80,10 @@ async def test_checkpoints_are_signed_with_the_key_served_and_printed(client, se
     assert key["algorithm"] == "Ed25519"
     pub = keys.load_public_pem(key["public_key_pem"].encode())
     assert keys.key_id(pub) == cp["key_id"] == key["key_id"]
-    assert keys.signature_valid(pub, cp["body"], base64.b64decode(cp["signature"]))
-    assert cp["body"] == f"matter-registry/audit\n{cp['tree_size']}\n{cp['root_hash']}\n{cp['timestamp']}\n"
+    # the signature field is the note signature line's: 4-byte key ID, then Ed25519 over the body
+    assert keys.signature_valid(pub, cp["body"], base64.b64decode(cp["signature"])[4:])
+    root = base64.b64encode(bytes.fromhex(cp["root_hash"])).decode()
+    assert cp["body"] == f"matter-registry.local/audit\n{cp['tree_size']}\n{root}\n"
     assert cp["tree_size"] == await db.fetchval("select count(*) from audit_event")
     # the private key is a file beside the data (development), never in the database
     assert (client.app.state.settings.data_dir / keys.DEV_KEY_FILE).exists()

@@ -19,7 +19,8 @@ from service.core.settings import PROJECT_ROOT
 from tests.conftest import SERVICE_ROLE, service_url
 
 # the audit trail, its Merkle tree and checkpoints, and the register's entry log
-LOG_TABLES = ["audit_event", "audit_leaf", "merkle_node", "merkle_checkpoint", "merkle_log", "registry_entry"]
+LOG_TABLES = ["audit_event", "audit_leaf", "merkle_node", "merkle_checkpoint", "merkle_cosignature", "merkle_log",
+              "registry_entry"]
 
 
 @pytest.fixture
@@ -64,6 +65,7 @@ async def test_the_service_role_cannot_update_delete_truncate_alter_or_drop_a_lo
     # the tamper statements an attacker holding the service's connection would try, each refused by
     # PostgreSQL's privileges before any trigger runs
     column = {"merkle_log": "name", "audit_leaf": "event_id", "merkle_node": "hash", "merkle_checkpoint": "body",
+              "merkle_cosignature": "witness",
               "registry_entry": "reason", "audit_event": "action"}[table]
     await refused(as_service, f"update {table} set {column} = {column}")
     await refused(as_service, f"delete from {table}")

@@ -37,7 +37,8 @@ REFERENCE = {
 }
 ONE_NODE = {
     "schema_migration", "registry_entry_counter", "audit_event", "audit_leaf", "audit_gap", "merkle_log",
-    "merkle_node", "merkle_checkpoint", "idempotency_key", "outbox", "delivery_attempt", "complaint_rate",
+    "merkle_node", "merkle_checkpoint", "merkle_cosignature", "idempotency_key", "outbox", "delivery_attempt",
+    "complaint_rate",
 }
 NOTIFYING = {"calendar_day", "county_setting", "jurisdiction", "registry_item", "registry_release",
              "role_assignment", "screening_rule", "outbox"}
