@@ -27,7 +27,8 @@ def problems(*codes: int) -> dict[int, ResponseSpec]:
     """Problem responses for an operation; 400, 422 and 503 are always possible."""
     wanted = sorted({400, 422, 503, *codes})
     return {
-        code: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS[code], media_type=PROBLEM_MEDIA_TYPE)
+        code: ResponseSpec(data_container=Problem, description=_DESCRIPTIONS[code], media_type=PROBLEM_MEDIA_TYPE,
+                           generate_examples=False)
         for code in wanted
     }
 

@@ -92,7 +92,10 @@ async def _rewrite_event(db, index: int) -> None:
     await db.execute("delete from merkle_node where log_id = 1")
     await db.copy_records_to_table("merkle_node", records=nodes, columns=["log_id", "level", "idx", "hash"])
     await db.execute("alter table merkle_node enable trigger user")
+    # the owner can switch off merkle_log's guard too (migration 0008): the attack needs it
+    await db.execute("alter table merkle_log disable trigger user")
     await db.execute("update merkle_log set root_hash = $1 where log_id = 1", edge.root())
+    await db.execute("alter table merkle_log enable trigger user")
 
 
 async def test_a_witness_refuses_a_forked_log_and_keeps_its_state(client, sequencer, db, tmp_path):
@@ -118,7 +121,7 @@ async def _truncate(db, size: int) -> None:
     """As the database owner: drop the log's tail and set merkle_log back to the older signed head."""
     cp = await db.fetchrow("select root_hash from merkle_checkpoint where log_id = 1 and tree_size = $1", size)
     tail = [r["event_id"] for r in await db.fetch("select event_id from audit_leaf where leaf_index >= $1", size)]
-    for table in ("audit_event", "audit_leaf", "merkle_node", "merkle_checkpoint", "merkle_cosignature"):
+    for table in ("audit_event", "audit_leaf", "merkle_node", "merkle_checkpoint", "merkle_cosignature", "merkle_log"):
         await db.execute(f"alter table {table} disable trigger user")
     await db.execute("delete from audit_event where id = any($1::bigint[]) or id > $2", tail, max(tail))
     await db.execute("delete from audit_leaf where leaf_index >= $1", size)
@@ -129,7 +132,7 @@ async def _truncate(db, size: int) -> None:
     await db.execute("delete from audit_gap")
     await db.execute("update merkle_log set tree_size = $1, root_hash = $2, source_hwm = $3 where log_id = 1",
                      size, cp["root_hash"], hwm)
-    for table in ("audit_event", "audit_leaf", "merkle_node", "merkle_checkpoint", "merkle_cosignature"):
+    for table in ("audit_event", "audit_leaf", "merkle_node", "merkle_checkpoint", "merkle_cosignature", "merkle_log"):
         await db.execute(f"alter table {table} enable trigger user")
 
 
