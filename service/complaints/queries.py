@@ -21,8 +21,8 @@ returning count
 
 INSERT_COMPLAINT = """
 insert into complaint (county_code, jurisdiction_code, department, subject_kind, matter, description,
-                       admission_request_id, refusal_id, contact, filed_by)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *
+                       admission_request_id, refusal_id, contact, filed_by, follow_code_hash)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning *
 """
 
 LIST_COMPLAINTS = """
@@ -31,6 +31,12 @@ order by id desc limit $3
 """
 
 GET_COMPLAINT = "select * from complaint where id = $1"
+
+# what a filer following a complaint by its number and code may see (no contact, no other filer's data)
+FOLLOW_COMPLAINT = """
+select id, status, department, subject_kind, matter, finding, created_at, updated_at, follow_code_hash
+from complaint where id = $1
+"""
 
 UPDATE_COMPLAINT = """
 update complaint set status = $2, finding = coalesce($3, finding), updated_at = now()

@@ -26,6 +26,7 @@ from service.web.pages.complaints import ComplaintPages
 from service.web.pages.dashboard import DashboardPage
 from service.web.pages.inbox import InboxPage
 from service.web.pages.lists import ListPages
+from service.web.pages.public import PublicPages
 from service.web.pages.secondments import SecondmentPages
 
 
@@ -103,5 +104,5 @@ static = create_static_files_router(
     path="/static", directories=[Path(__file__).parent / "static"], opt={"public": True}, include_in_schema=False
 )
 
-ROUTES = [WebController, static, InboxPage, AdmissionPages, SecondmentPages, ListPages, ComplaintPages, AuditPages,
-          DashboardPage]
+ROUTES = [WebController, static, PublicPages, InboxPage, AdmissionPages, SecondmentPages, ListPages, ComplaintPages,
+          AuditPages, DashboardPage]
