@@ -21,12 +21,16 @@ async def test_the_duty_page_names_its_sections_and_keeps_codes_in_the_basis(cli
     r = await client.get(f"/duty/{SONGYA}")
     assert r.status_code == 200
     text = r.text
-    for heading in ("本社区依法履行的职责", "协助政府的工作", "不得交由社区承担的事项", "社区不再出具的证明"):
-        assert f'href="#' in text and heading in text
-    assert 'id="cancelled"' in text and 'href="#cancelled"' in text
+    for anchor, heading in (("duty", "本社区依法履行的职责"), ("assisting", "协助政府的工作"),
+                            ("prohibited", "不得交由社区承担的事项"), ("cancelled", "社区不再出具的证明")):
+        assert f'href="#{anchor}"' in text
+        assert heading in text
+    assert 'id="cancelled"' in text
+    assert 'href="#cancelled"' in text
     # the entry number and code only inside the basis detail
     main_view = re.sub(r"<details>.*?</details>", "", text, flags=re.S)
-    assert "T-D-001" not in main_view and "#1" not in main_view
+    assert "T-D-001" not in main_view
+    assert "#1" not in main_view
     assert "T-D-001" in text
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", text)
     assert "2015-07-01" not in text
@@ -48,7 +52,8 @@ async def test_the_duty_page_finds_a_certificate_by_a_residents_words(client):
 
 async def test_a_resident_asks_whether_the_community_may_issue_a_certificate(client):
     empty = await client.get(f"/duty/{SONGYA}/certificates")
-    assert empty.status_code == 200 and "社区能开这个证明吗？" in empty.text
+    assert empty.status_code == 200
+    assert "社区能开这个证明吗？" in empty.text
     no = await client.get(f"/duty/{SONGYA}/certificates", params={"q": "无犯罪记录证明"})
     assert "不予出具" in no.text
     assert "公安机关" in no.text
@@ -69,16 +74,20 @@ async def test_the_certificate_page_of_an_unknown_community_is_a_chinese_404_pag
 
 async def test_a_resident_files_an_anonymous_complaint_and_follows_it_with_number_and_code(client, db):
     r = await _file(client)
-    assert r.status_code == 303 and r.headers["location"] == "/complaints/filed"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/complaints/filed"
     filed = await client.get("/complaints/filed")
     assert filed.status_code == 200
     assert filed.headers["cache-control"] == "no-store"
     number = re.search(r"回执编号</dt><dd><strong>(\d+)</strong>", filed.text).group(1)
     code = re.search(r'class="code">([A-Z0-9-]+)<', filed.text).group(1)
     row = await db.fetchrow("select * from complaint where id = $1", int(number))
-    assert row["filed_by"] is None and row["contact"] is None
-    assert row["follow_code_hash"] is not None and code.encode() not in bytes(row["follow_code_hash"])
-    assert row["department"] == "长沙县某局" and row["subject_kind"] == "app"
+    assert row["filed_by"] is None
+    assert row["contact"] is None
+    assert row["follow_code_hash"] is not None
+    assert code.encode() not in bytes(row["follow_code_hash"])
+    assert row["department"] == "长沙县某局"
+    assert row["subject_kind"] == "app"
     # the code is shown once only
     again = await client.get("/complaints/filed", follow_redirects=False)
     assert again.status_code == 303
@@ -86,12 +95,14 @@ async def test_a_resident_files_an_anonymous_complaint_and_follows_it_with_numbe
     shown = await client.post("/complaints/follow", data={"number": number, "code": code.lower().replace("-", " "),
                                                           "_csrf_token": csrf_of(follow.text)})
     assert shown.status_code == 200
-    assert "已受理" in shown.text and "要求居民下载某应用" in shown.text
+    assert "已受理" in shown.text
+    assert "要求居民下载某应用" in shown.text
     await db.execute("update complaint set status = 'substantiated', finding = '情况属实，已责令整改。' where id = $1",
                      int(number))
     later = await client.post("/complaints/follow", data={"number": number, "code": code,
                                                           "_csrf_token": csrf_of(follow.text)})
-    assert "属实" in later.text and "已责令整改" in later.text
+    assert "属实" in later.text
+    assert "已责令整改" in later.text
 
 
 async def test_a_wrong_follow_up_code_shows_nothing_of_the_complaint(client):
@@ -110,7 +121,9 @@ async def test_a_complaint_with_missing_fields_is_shown_again_with_each_field_na
     before = await db.fetchval("select count(*) from complaint")
     r = await _file(client, department="", matter="", description="")
     assert r.status_code == 422
-    assert "请填写交办的部门" in r.text and "请填写事项名称" in r.text and "请简要说明情况" in r.text
+    assert "请填写交办的部门" in r.text
+    assert "请填写事项名称" in r.text
+    assert "请简要说明情况" in r.text
     assert 'aria-invalid="true"' in r.text
     assert await db.fetchval("select count(*) from complaint") == before
 
@@ -140,12 +153,14 @@ async def test_a_contact_given_is_kept_for_the_supervisor(client, db):
 
 
 async def test_the_complaint_api_returns_a_follow_up_code_that_the_follow_operation_accepts(client):
-    r = await client.post("/api/v1/complaints", json={"jurisdiction_code": SONGYA, "department": "某局",
-                                                      "subject_kind": "plaque", "matter": "挂牌", "description": "要求挂牌"})
+    r = await client.post("/api/v1/complaints", json={
+        "jurisdiction_code": SONGYA, "department": "某局", "subject_kind": "plaque", "matter": "挂牌",
+        "description": "要求挂牌"})
     assert r.status_code == 201
     body = r.json()
     ok = await client.post("/api/v1/complaints/follow", json={"id": body["id"], "code": body["follow_code"]})
-    assert ok.status_code == 200 and ok.json()["status"] == "received"
+    assert ok.status_code == 200
+    assert ok.json()["status"] == "received"
     assert "contact" not in ok.json()
     bad = await client.post("/api/v1/complaints/follow", json={"id": body["id"], "code": "WRONG"})
     assert bad.status_code == 404
@@ -167,12 +182,14 @@ async def test_a_refused_checks_receipt_reads_as_a_letter_in_beijing_time(client
     assert "长沙县民政局" in text
     assert "报刊征订" in text
     assert "社区依法拒绝承接" in text
-    assert "北京时间" in text and "UTC" not in text
+    assert "北京时间" in text
+    assert "UTC" not in text
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", text)
     assert "民发〔2015〕136号" in text
     assert f"/checks/{r.json()['id']}" in text
     main_view = re.sub(r"<details>.*?</details>", "", text, flags=re.S)
-    assert "P-005" not in main_view and "(on the" not in main_view
+    assert "P-005" not in main_view
+    assert "(on the" not in main_view
 
 
 async def test_a_resident_finds_a_community_by_name(client):

@@ -61,10 +61,16 @@ def _places(request: Request[Any, Any, Any], node: Node) -> dict[str, Any]:
     return {"community": node, "street": street, "county": county}
 
 
-def _chinese(text: str) -> str:
-    """The Chinese half of a service message written as "中文 (English)"."""
-    head, sep, _tail = text.partition(" (")
-    return head if sep else text
+def _chinese(text: str, locale: str = "zh-CN") -> str:
+    """The half of a service message written as "中文 (English)" that the reader's language wants."""
+    head, sep, tail = text.partition(" (")
+    if not sep:
+        return text
+    return tail[:-1] if locale == "en" and tail.endswith(")") else head
+
+
+def _locale(request: Request[Any, Any, Any]) -> str:
+    return str(page_context(request)["locale"])
 
 
 def _matches(item: ListedItem, words: list[str]) -> bool:
@@ -250,7 +256,8 @@ class PublicPages(Controller):
                     db, actor=Actor.from_connection(request), data=complaint, client_addr=filer_key(request),
                     pepper=request.app.state.settings.token_pepper)
         except ServiceError as exc:
-            return self._complaint_form(request, form, error=_chinese(exc.detail), status_code=exc.status)
+            return self._complaint_form(request, form, error=_chinese(exc.detail, _locale(request)),
+                                        status_code=exc.status)
         # shown once, on the next page: the code never travels in an address
         request.session["filed_complaint"] = {"id": receipt.id, "code": receipt.follow_code,
                                               "community": form.community_code}
@@ -315,7 +322,7 @@ class PublicPages(Controller):
         section = SECTION_OF.get(found.citation.list or "")
         return Template("public/receipt.html", context=page_context(
             request, receipt=found, **place, department=department, rule_sentence=sentence, cited=cited,
-            reason=_chinese(found.reason), item=item,
+            reason=_chinese(found.reason, _locale(request)), item=item,
             section=next((h for a, h, _w, _n in SECTIONS if a == section), None),
             verify_url=f"{str(request.base_url).rstrip('/')}/checks/{found.id}",
             api_url=f"/api/v1/checks/receipts/{found.id}"))
