@@ -12,6 +12,14 @@ select * from matter_refusal where county_code = any($1::text[]) or community_co
 order by id desc limit $3
 """
 
+REFUSAL_FOR_RECEIPT = "select * from matter_refusal where receipt_id = $1 order by id limit 1"
+
+# a community's own view: how many complaints were filed about matters put on it, by state (no content, no
+# contact: those are for the supervisors)
+COMPLAINTS_ABOUT = """
+select status, count(*) as n from complaint where jurisdiction_code = $1 group by status
+"""
+
 # the counter behind the rate limit: rolled back with a refused complaint, so only accepted ones count
 COUNT_FILING = """
 insert into complaint_rate (client_addr, window_start, count) values ($1, date_trunc('hour', now()), 1)

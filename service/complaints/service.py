@@ -77,6 +77,17 @@ async def list_refusals(conn: asyncpg.Connection, *, counties: list[str], commun
     return [RefusalRead(**dict(r)) for r in await conn.fetch(queries.LIST_REFUSALS, counties, communities, limit)]
 
 
+async def refusal_for_receipt(conn: asyncpg.Connection, *, receipt_id: Any) -> RefusalRead | None:
+    """The refusal already recorded from a check's receipt, if any (a receipt is refused once)."""
+    row = await conn.fetchrow(queries.REFUSAL_FOR_RECEIPT, receipt_id)
+    return RefusalRead(**dict(row)) if row is not None else None
+
+
+async def complaints_about(conn: asyncpg.Connection, *, community_code: str) -> dict[str, int]:
+    """Complaints about matters put on one community, counted by state."""
+    return {r["status"]: int(r["n"]) for r in await conn.fetch(queries.COMPLAINTS_ABOUT, community_code)}
+
+
 def _read(row: asyncpg.Record) -> ComplaintRead:
     values: dict[str, Any] = dict(row)
     values["anonymous"] = values.pop("filed_by") is None

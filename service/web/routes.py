@@ -22,6 +22,7 @@ from service.web.context import PAGE_HEADERS, page_context
 from service.web.i18n import LOCALES
 from service.web.pages.admission import AdmissionPages
 from service.web.pages.audit import AuditPages
+from service.web.pages.community import CommunityPage
 from service.web.pages.complaints import ComplaintPages
 from service.web.pages.dashboard import DashboardPage
 from service.web.pages.inbox import InboxPage
@@ -105,4 +106,4 @@ static = create_static_files_router(
 )
 
 ROUTES = [WebController, static, PublicPages, InboxPage, AdmissionPages, SecondmentPages, ListPages, ComplaintPages,
-          AuditPages, DashboardPage]
+          AuditPages, DashboardPage, CommunityPage]

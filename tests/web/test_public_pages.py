@@ -203,3 +203,60 @@ async def test_the_residents_pages_have_english_by_the_switch(client):
     r = await client.get(f"/duty/{SONGYA}/certificates", params={"q": "居住证明"},
                          headers={"Accept-Language": "en"})
     assert "Can the community issue this certificate?" in r.text
+
+
+async def _refused_receipt(client, as_client) -> str:
+    import asyncio
+
+    r = await client.post("/api/v1/checks", headers=as_client("civil-affairs"), json={
+        "community_code": SONGYA, "matter": {"code": "P-005"}, "role": "assisting"})
+    for _ in range(50):
+        if (await client.get(r.json()["receipt_url"])).status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    return r.json()["id"]
+
+
+async def test_the_community_records_a_refusal_from_the_receipt_in_one_click(client, as_client, demo, db):
+    from tests.web.test_sign_in import sign_in
+
+    receipt_id = await _refused_receipt(client, as_client)
+    anonymous = await client.get(f"/checks/{receipt_id}")
+    assert "登记拒绝" not in anonymous.text
+    await sign_in(client, "community", demo.users["community"])
+    page = await client.get(f"/checks/{receipt_id}")
+    assert "登记拒绝" in page.text
+    done = await client.post("/ui/community/refusals", data={"receipt_id": receipt_id,
+                                                             "_csrf_token": csrf_of(page.text)},
+                             follow_redirects=False)
+    assert done.status_code == 303
+    row = await db.fetchrow("select * from matter_refusal where receipt_id = $1", receipt_id)
+    assert row["department"] == "长沙县民政局"
+    assert row["matter_title"] == "报刊征订"
+    assert row["community_code"] == SONGYA
+    assert await db.fetchval("select count(*) from audit_event where action = 'refusal.record'") >= 1
+    # a second click records nothing more
+    again = await client.post("/ui/community/refusals", data={"receipt_id": receipt_id,
+                                                              "_csrf_token": csrf_of(page.text)},
+                              follow_redirects=False)
+    assert again.headers["location"].endswith("recorded=again")
+    assert await db.fetchval("select count(*) from matter_refusal where receipt_id = $1", receipt_id) == 1
+    overview = await client.get("/ui/community")
+    assert overview.status_code == 200
+    assert "报刊征订" in overview.text
+    assert "社区工作者配备" in overview.text
+    assert "本社区依法履行的职责" in overview.text
+    assert "没有可显示的统计" not in overview.text
+
+
+async def test_a_person_without_the_communitys_role_cannot_record_a_refusal_from_the_receipt(client, as_client, demo, db):
+    from tests.web.test_sign_in import sign_in
+
+    receipt_id = await _refused_receipt(client, as_client)
+    await sign_in(client, "street", demo.users["street"])
+    page = await client.get(f"/checks/{receipt_id}")
+    assert "登记拒绝" not in page.text
+    r = await client.post("/ui/community/refusals", data={"receipt_id": receipt_id,
+                                                          "_csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 403
+    assert await db.fetchval("select count(*) from matter_refusal where receipt_id = $1", receipt_id) == 0

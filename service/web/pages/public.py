@@ -4,6 +4,8 @@ letter the community hands back."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Annotated, Any
 
 import msgspec
@@ -23,7 +25,7 @@ from service.identity import service as identity
 from service.registry import checks, documents, service
 from service.registry.schemas import CertificateAnswer, ListedItem
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.pages.common import PAGE_ERRORS, STATUS_LABELS
+from service.web.pages.common import PAGE_ERRORS, STATUS_LABELS, may
 
 # the duty page's sections, in the order a resident reads them: (anchor, heading, what it is, lists)
 SECTIONS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -61,12 +63,25 @@ def _places(request: Request[Any, Any, Any], node: Node) -> dict[str, Any]:
     return {"community": node, "street": street, "county": county}
 
 
-def _chinese(text: str, locale: str = "zh-CN") -> str:
-    """The half of a service message written as "中文 (English)" that the reader's language wants."""
-    head, sep, tail = text.partition(" (")
-    if not sep:
-        return text
-    return tail[:-1] if locale == "en" and tail.endswith(")") else head
+_NAMED = re.compile(r"[A-Za-z][A-Za-z ,'\-]* \(([^()]*[\u4e00-\u9fff][^()]*)\)")
+_CHINESE_NOTE = re.compile(r" \([^()]*[\u4e00-\u9fff][^()]*\)")
+
+
+def chinese_half(text: str, locale: str = "zh-CN") -> str:
+    """The half of a service message written as "中文 (English)" that the reader's language wants; a rule
+    named inside it as "english (中文)" reads as its own language's name."""
+    head, tail = text, ""
+    if text.endswith(")"):
+        depth = 0
+        for i in range(len(text) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[i], 0)
+            if depth == 0:
+                if i > 0 and text[i - 1] == " " and text[i + 1:i + 2].isascii() and text[i + 1:i + 2].isalpha():
+                    head, tail = text[:i - 1], text[i + 1:-1]
+                break
+    if locale == "en" and tail:
+        return _CHINESE_NOTE.sub("", tail)
+    return _NAMED.sub(r"\1", head)
 
 
 def _locale(request: Request[Any, Any, Any]) -> str:
@@ -94,7 +109,7 @@ def certificate_reply(community_code: str, query: str, item: ListedItem | None) 
         issued_instead_by=item.item.get("issued_instead_by"), scope=item.scope, entry_number=item.entry_number)
 
 
-async def _department_name(conn: Any, department: str | None, asker: str) -> str:
+async def department_name(conn: Any, department: str | None, asker: str) -> str:
     """The organisation a receipt is addressed to: the named department's, else the asker's (an API client's
     organisation, a person's name)."""
     subject, _sep, name = asker.partition(" ")
@@ -256,7 +271,7 @@ class PublicPages(Controller):
                     db, actor=Actor.from_connection(request), data=complaint, client_addr=filer_key(request),
                     pepper=request.app.state.settings.token_pepper)
         except ServiceError as exc:
-            return self._complaint_form(request, form, error=_chinese(exc.detail, _locale(request)),
+            return self._complaint_form(request, form, error=chinese_half(exc.detail, _locale(request)),
                                         status_code=exc.status)
         # shown once, on the next page: the code never travels in an address
         request.session["filed_complaint"] = {"id": receipt.id, "code": receipt.follow_code,
@@ -318,11 +333,14 @@ class PublicPages(Controller):
                                  issuer=item.item.get("source_issuer"), date=item.item.get("source_date"))
             if own is not None and all(c.title != own.title for c in cited):
                 cited.insert(0, own)
-        department = await _department_name(db, found.department, found.asker)
+        department = await department_name(db, found.department, found.asker)
+        # a signed-in community records its refusal from here in one click
+        may_refuse = not found.allowed and may(request, "refusal", "create", found.community_code)
+        refusal = (await complaints.refusal_for_receipt(db, receipt_id=uuid.UUID(found.id))) if may_refuse else None
         section = SECTION_OF.get(found.citation.list or "")
         return Template("public/receipt.html", context=page_context(
             request, receipt=found, **place, department=department, rule_sentence=sentence, cited=cited,
-            reason=_chinese(found.reason, _locale(request)), item=item,
+            reason=chinese_half(found.reason, _locale(request)), item=item, may_refuse=may_refuse, refusal=refusal,
             section=next((h for a, h, _w, _n in SECTIONS if a == section), None),
             verify_url=f"{str(request.base_url).rstrip('/')}/checks/{found.id}",
             api_url=f"/api/v1/checks/receipts/{found.id}"))
