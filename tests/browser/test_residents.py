@@ -142,3 +142,29 @@ async def test_a_refused_check_reads_as_a_letter_the_community_hands_back(page, 
     await expect(letter).to_contain_text("社区不得作为拆除违法建设的责任主体")
     assert "demolition" not in await letter.locator(".facts").first.inner_text()
     await _accessible_at_both_widths(page, "receipt-letter")
+
+
+async def test_the_community_records_a_refusal_from_a_receipt_and_sees_it_on_its_page(page, live_server, demo):
+    from tests.browser.conftest import sign_in
+
+    async with httpx.AsyncClient(base_url=live_server) as api:
+        r = await api.post("/api/v1/checks", headers=bearer(demo.tokens["civil-affairs"]), json={
+            "community_code": SONGYA, "matter": {"code": "P-004"}, "role": "assisting"})
+    assert r.json()["allowed"] is False
+    await sign_in(page, live_server, "community", demo.users["community"])
+    for _ in range(50):
+        await page.goto(f"{live_server}{r.json()['receipt_url']}")
+        if await page.get_by_role("heading", level=1).count():
+            break
+        await page.wait_for_timeout(100)
+    await _accessible_at_both_widths(page, "receipt-signed-in")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="登记拒绝").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("本社区")
+    await expect(page.get_by_role("status")).to_have_text("拒绝已登记。")
+    await expect(page.get_by_role("link", name="推销商业保险")).to_be_visible()
+    await expect(page.get_by_text("社区工作者配备")).to_be_visible()
+    await _accessible_at_both_widths(page, "community-page")
+    # the receipt now says the refusal is on record
+    await page.goto(f"{live_server}{r.json()['receipt_url']}")
+    await expect(page.get_by_text(re.compile("本社区已于.*登记拒绝"))).to_be_visible()

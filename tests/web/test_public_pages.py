@@ -249,7 +249,7 @@ async def test_the_community_records_a_refusal_from_the_receipt_in_one_click(cli
     assert "没有可显示的统计" not in overview.text
 
 
-async def test_a_person_without_the_communitys_role_cannot_record_a_refusal_from_the_receipt(client, as_client, demo, db):
+async def test_only_the_communitys_role_records_a_refusal_from_the_receipt(client, as_client, demo, db):
     from tests.web.test_sign_in import sign_in
 
     receipt_id = await _refused_receipt(client, as_client)
