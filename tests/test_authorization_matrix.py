@@ -154,6 +154,8 @@ MATRIX: dict[str, tuple[str, str, Any, Any]] = {
     "FileComplaint": ("POST", "/api/v1/complaints", {
         "jurisdiction_code": SONGYA, "department": "某局", "subject_kind": "task", "matter": "矩阵",
         "description": "矩阵测试"}, PUBLIC),
+    # anyone holding a receipt number and its code (a wrong code: 404, as for an unknown number)
+    "FollowComplaint": ("POST", "/api/v1/complaints/follow", {"id": 1, "code": "AAAA-BBBB-CCCC"}, PUBLIC),
     "ListComplaints": ("GET", "/api/v1/complaints", None, SUPERVISORS),
     "CountComplaintsByDepartment": ("GET", "/api/v1/complaints/by-department", None, SUPERVISORS),
     "GetComplaint": ("GET", "/api/v1/complaints/{complaint}", None, SUPERVISORS),

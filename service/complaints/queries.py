@@ -12,6 +12,14 @@ select * from matter_refusal where county_code = any($1::text[]) or community_co
 order by id desc limit $3
 """
 
+REFUSAL_FOR_RECEIPT = "select * from matter_refusal where receipt_id = $1 order by id limit 1"
+
+# a community's own view: how many complaints were filed about matters put on it, by state (no content, no
+# contact: those are for the supervisors)
+COMPLAINTS_ABOUT = """
+select status, count(*) as n from complaint where jurisdiction_code = $1 group by status
+"""
+
 # the counter behind the rate limit: rolled back with a refused complaint, so only accepted ones count
 COUNT_FILING = """
 insert into complaint_rate (client_addr, window_start, count) values ($1, date_trunc('hour', now()), 1)
@@ -21,8 +29,8 @@ returning count
 
 INSERT_COMPLAINT = """
 insert into complaint (county_code, jurisdiction_code, department, subject_kind, matter, description,
-                       admission_request_id, refusal_id, contact, filed_by)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *
+                       admission_request_id, refusal_id, contact, filed_by, follow_code_hash)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning *
 """
 
 LIST_COMPLAINTS = """
@@ -31,6 +39,12 @@ order by id desc limit $3
 """
 
 GET_COMPLAINT = "select * from complaint where id = $1"
+
+# what a filer following a complaint by its number and code may see (no contact, no other filer's data)
+FOLLOW_COMPLAINT = """
+select id, status, department, subject_kind, matter, finding, created_at, updated_at, follow_code_hash
+from complaint where id = $1
+"""
 
 UPDATE_COMPLAINT = """
 update complaint set status = $2, finding = coalesce($3, finding), updated_at = now()

@@ -11,6 +11,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from service.complaints import service
 from service.complaints.schemas import (
     ComplaintCreate,
+    ComplaintFollow,
+    ComplaintProgress,
     ComplaintRead,
     ComplaintReceipt,
     ComplaintUpdate,
@@ -63,8 +65,18 @@ class ComplaintController(Controller):
     async def file(self, request: Request[Any, Any, Any], db: DB, data: JSONBody[ComplaintCreate]) -> ComplaintReceipt:
         """Only what the filer gives is stored: no name, no address; the rate counter keeps a keyed hash of the
         client address for the hour."""
-        keyed = keyed_address(request, "complaint")
-        return await service.file_complaint(db, actor=Actor.from_connection(request), data=data, client_addr=keyed)
+        return await service.file_complaint(db, actor=Actor.from_connection(request), data=data,
+                                            client_addr=keyed_address(request, "complaint"),
+                                            pepper=request.app.state.settings.token_pepper)
+
+    @post("/follow", operation_id="FollowComplaint", status_code=200,
+          summary="A complaint's state and finding, for whoever holds its receipt number and follow-up code "
+                  "(public; 404 alike for a wrong code and an unknown number)",
+          opt={"public": True}, responses=problems(404))
+    async def follow(self, db: DB, request: Request[Any, Any, Any],
+                     data: JSONBody[ComplaintFollow]) -> ComplaintProgress:
+        return await service.follow_complaint(db, complaint_id=data.id, code=data.code,
+                                              pepper=request.app.state.settings.token_pepper)
 
     @get("/", operation_id="ListComplaints", summary="Complaints in the counties the caller supervises",
          opt={"permission": Permission("complaint", "read")}, responses=problems(*AUTHED), security=SECURITY)

@@ -73,6 +73,32 @@ class ComplaintReceipt(Output):
     status: ComplaintStatus
     county_code: str
     created_at: datetime.datetime
+    follow_code: str | None = None
+    """shown once: with the receipt number (id) it lets the filer follow the complaint without an account;
+    only its keyed hash is stored"""
+
+
+FollowCode = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class ComplaintFollow(Input):
+    id: Annotated[int, msgspec.Meta(ge=1)]
+    """the receipt number"""
+    code: FollowCode
+    """the follow-up code given with the receipt"""
+
+
+class ComplaintProgress(Output):
+    """What the filer sees when following a complaint: its state and finding, never anyone's contact."""
+
+    id: int
+    status: ComplaintStatus
+    department: str
+    subject_kind: str
+    matter: str
+    finding: str | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
 
 
 class ComplaintUpdate(Input):

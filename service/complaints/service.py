@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from typing import Any
 
 import asyncpg
@@ -9,6 +11,7 @@ import asyncpg
 from service.complaints import queries
 from service.complaints.schemas import (
     ComplaintCreate,
+    ComplaintProgress,
     ComplaintRead,
     ComplaintReceipt,
     ComplaintUpdate,
@@ -18,6 +21,7 @@ from service.complaints.schemas import (
 )
 from service.core import audit
 from service.core.audit import Actor
+from service.core.auth import hash_token
 from service.core.errors import InvalidTransition, NotFound, RateLimited, ValidationFailed
 
 COMPLAINTS_PER_HOUR = 10
@@ -26,6 +30,25 @@ NEXT: dict[str, list[str]] = {
     "received": ["under_investigation"],
     "under_investigation": ["substantiated", "unfounded"],
 }
+
+
+# no 0/O, 1/I/L: the code is read off a phone screen or a slip of paper and typed in again
+FOLLOW_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+FOLLOW_GROUPS = 3  # three groups of four: about 59 bits, far beyond guessing within the rate limits
+
+
+def new_follow_code() -> str:
+    return "-".join("".join(secrets.choice(FOLLOW_ALPHABET) for _ in range(4)) for _ in range(FOLLOW_GROUPS))
+
+
+def normalise_follow_code(code: str) -> str:
+    """What the filer typed, as it was issued: case, spaces and dashes do not matter."""
+    plain = "".join(ch for ch in code.upper() if ch.isalnum())
+    return "-".join(plain[i:i + 4] for i in range(0, len(plain), 4))
+
+
+def follow_code_hash(pepper: bytes, code: str) -> bytes:
+    return hash_token(pepper, "complaint-follow:" + normalise_follow_code(code))
 
 
 def _who(actor: Actor) -> str:
@@ -54,15 +77,28 @@ async def list_refusals(conn: asyncpg.Connection, *, counties: list[str], commun
     return [RefusalRead(**dict(r)) for r in await conn.fetch(queries.LIST_REFUSALS, counties, communities, limit)]
 
 
+async def refusal_for_receipt(conn: asyncpg.Connection, *, receipt_id: Any) -> RefusalRead | None:
+    """The refusal already recorded from a check's receipt, if any (a receipt is refused once)."""
+    row = await conn.fetchrow(queries.REFUSAL_FOR_RECEIPT, receipt_id)
+    return RefusalRead(**dict(row)) if row is not None else None
+
+
+async def complaints_about(conn: asyncpg.Connection, *, community_code: str) -> dict[str, int]:
+    """Complaints about matters put on one community, counted by state."""
+    return {r["status"]: int(r["n"]) for r in await conn.fetch(queries.COMPLAINTS_ABOUT, community_code)}
+
+
 def _read(row: asyncpg.Record) -> ComplaintRead:
     values: dict[str, Any] = dict(row)
     values["anonymous"] = values.pop("filed_by") is None
+    values.pop("follow_code_hash", None)
     return ComplaintRead(**values)
 
 
 async def file_complaint(conn: asyncpg.Connection, *, actor: Actor, data: ComplaintCreate,
-                         client_addr: str) -> ComplaintReceipt:
-    """Anyone may file; per client address at most COMPLAINTS_PER_HOUR an hour (429 beyond)."""
+                         client_addr: str, pepper: bytes | None = None) -> ComplaintReceipt:
+    """Anyone may file; per client address at most COMPLAINTS_PER_HOUR an hour (429 beyond). With a pepper,
+    the receipt carries a follow-up code (returned once, stored as its keyed hash)."""
     if await conn.fetchval(queries.COUNT_FILING, client_addr) > COMPLAINTS_PER_HOUR:
         raise RateLimited(f"每小时最多受理 {COMPLAINTS_PER_HOUR} 件投诉，请稍后再试 (too many complaints from "
                           "this address; try again within the hour)")
@@ -74,9 +110,11 @@ async def file_complaint(conn: asyncpg.Connection, *, actor: Actor, data: Compla
             "select county_code from matter_refusal where id = $1", data.refusal_id) != county:
         raise ValidationFailed.field("refusal_id", "该拒绝记录不存在或不属于该县 (unknown refusal here)")
     filed_by = None if actor.actor_type == "anonymous" else _who(actor)
+    code = new_follow_code() if pepper is not None else None
     row = await conn.fetchrow(queries.INSERT_COMPLAINT, county, data.jurisdiction_code, data.department,
                               data.subject_kind, data.matter, data.description, data.admission_request_id,
-                              data.refusal_id, data.contact, filed_by)
+                              data.refusal_id, data.contact, filed_by,
+                              follow_code_hash(pepper, code) if pepper is not None and code else None)
     # the audit trail keeps no address and no contact of an anonymous filer
     anonymous_actor = Actor(actor_type=actor.actor_type, actor_id=actor.actor_id, actor_name=actor.actor_name,
                             role=actor.role, request_id=actor.request_id, client_addr=None)
@@ -84,7 +122,22 @@ async def file_complaint(conn: asyncpg.Connection, *, actor: Actor, data: Compla
                        subject_type="complaint", subject_id=str(row["id"]), jurisdiction=data.jurisdiction_code,
                        change={"department": data.department, "subject_kind": data.subject_kind,
                                "matter": data.matter})
-    return ComplaintReceipt(id=row["id"], status=row["status"], county_code=county, created_at=row["created_at"])
+    return ComplaintReceipt(id=row["id"], status=row["status"], county_code=county, created_at=row["created_at"],
+                            follow_code=code)
+
+
+async def follow_complaint(conn: asyncpg.Connection, *, complaint_id: int, code: str,
+                           pepper: bytes) -> ComplaintProgress:
+    """A complaint's state for whoever holds its number and code; the same 404 for a wrong code as for an
+    unknown number, so neither can be probed."""
+    row = await conn.fetchrow(queries.FOLLOW_COMPLAINT, complaint_id)
+    stored = row["follow_code_hash"] if row is not None else None
+    if stored is None or not hmac.compare_digest(bytes(stored), follow_code_hash(pepper, code)):
+        raise NotFound("回执编号或查询码不正确 (no complaint with this number and code)",
+                       extra={"id": complaint_id})
+    values = dict(row)
+    values.pop("follow_code_hash")
+    return ComplaintProgress(**values)
 
 
 async def visible_complaint(conn: asyncpg.Connection, *, complaint_id: int) -> asyncpg.Record:

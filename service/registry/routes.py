@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.response import Template
 
 from service.core.audit import Actor, refuse
 from service.core.auth import identity_of
@@ -38,7 +37,6 @@ from service.registry.schemas import (
     ReleaseRead,
     ScopeItems,
 )
-from service.web.context import PAGE_HEADERS, page_context
 
 KindQuery = Annotated[str | None, QueryParameter(pattern="^(task|plaque|certificate|report|digital)$")]
 ListQuery = Annotated[str | None, QueryParameter(pattern="^[a-z_]{2,20}$")]
@@ -323,38 +321,6 @@ LIST_LABELS = {
 }
 
 
-class RegistryPages(Controller):
-    path = "/"
-    include_in_schema = False
-    response_headers = PAGE_HEADERS
-
-    @get("/duty/{code:str}", opt={"public": True})
-    async def duty_page(self, request: Request[Any, Any, Any], read_db: ReadDB, code: FromPath[str],
-                        kind: KindQuery = None, q: TextQuery = None,
-                        list_name: Annotated[str | None, QueryParameter(name="list",
-                                                                        pattern="^[a-z_]{0,20}$")] = None) -> Template:
-        county = await service.county_of_community(read_db, code=code)
-        when, release, items = await service.list_at(read_db, county_code=county, as_of=None)
-        shown = service.filter_items(items, kind=kind or None, list_name=list_name or None, q=q)
-        groups: dict[str, list[Any]] = {}
-        for item in shown:
-            groups.setdefault(item.list, []).append(item)
-        tree = request.app.state.tree
-        node, county_node = tree.get(code), tree.get(county)
-        return Template("registry/duty.html", context=page_context(
-            request, community=node, county=county_node, as_of=when, release=release, total=len(shown),
-            groups=[(LIST_LABELS.get(name, name), rows) for name, rows in sorted(
-                groups.items(), key=lambda g: list(LIST_LABELS).index(g[0]) if g[0] in LIST_LABELS else 99)],
-            q=q or "", list_name=list_name or "", lists=LIST_LABELS))
-
-    @get("/checks/{receipt_id:str}", opt={"public": True})
-    async def receipt_page(self, request: Request[Any, Any, Any], db: DB, receipt_id: FromPath[str]) -> Template:
-        found = await checks.receipt(db, getattr(request.app.state, "checker", None), receipt_id=receipt_id)
-        node = request.app.state.tree.get(found.community_code)
-        return Template("registry/receipt.html", context=page_context(
-            request, receipt=found, community=node, list_label=LIST_LABELS.get(found.citation.list or "", "")))
-
-
 async def start_checker(app: Any) -> Any:
     """Hold the lists for the check in this process; keep them current; write the check records."""
     checker = checks.Checker(app.state.pool, app.state.authorizer)
@@ -368,4 +334,5 @@ async def start_checker(app: Any) -> Any:
 if start_checker not in STARTERS:
     STARTERS.append(start_checker)
 
-ROUTES = [RegistryController, CheckController, RegistryPages]
+# the public pages (duty list, certificate question, receipt letter) are in service/web/pages/public.py
+ROUTES = [RegistryController, CheckController]

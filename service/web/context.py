@@ -21,6 +21,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 # the navigation: a link shows only when the person holds the permission somewhere
 NAV = (
+    ("/ui/community", "本社区", ("refusal", "create")),
     ("/ui/inbox", "待办", ("jurisdiction", "read")),
     ("/ui/lists", "清单", ("jurisdiction", "read")),
     ("/ui/secondments", "借调", ("secondment_request", "read")),

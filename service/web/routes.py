@@ -23,10 +23,12 @@ from service.web.context import PAGE_HEADERS, page_context
 from service.web.i18n import LOCALES
 from service.web.pages.admission import AdmissionPages
 from service.web.pages.audit import AuditPages
+from service.web.pages.community import CommunityPage
 from service.web.pages.complaints import ComplaintPages
 from service.web.pages.dashboard import DashboardPage
 from service.web.pages.inbox import InboxPage
 from service.web.pages.lists import ListPages
+from service.web.pages.public import PublicPages
 from service.web.pages.secondments import SecondmentPages
 
 
@@ -104,5 +106,5 @@ static = create_static_files_router(
     path="/static", directories=[Path(__file__).parent / "static"], opt={"public": True}, include_in_schema=False
 )
 
-ROUTES = [WebController, static, InboxPage, AdmissionPages, SecondmentPages, ListPages, ComplaintPages, AuditPages,
-          DashboardPage]
+ROUTES = [WebController, static, PublicPages, InboxPage, AdmissionPages, SecondmentPages, ListPages, ComplaintPages,
+          AuditPages, DashboardPage, CommunityPage]
