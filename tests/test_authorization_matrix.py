@@ -48,7 +48,7 @@ STATUS_CHANGE = {"effective_from": "2099-01-01", "reason": "矩阵测试"}
 ADMISSION = {"kind": "task", "list": "assisting", "title": "社区高龄老人助餐登记", "content": "协助登记助餐需求。",
              "targets": ["430121001"], "community_role": "assisting", "basis": "《老年人权益保障法》",
              "resources": {"funding_yuan": 1000, "funding_source": "县级财政", "staff": 0},
-             "start_date": "2099-01-01", "justification": "落实部署"}
+             "start_date": "2030-01-07", "justification": "落实部署"}
 SECONDMENT = {"organ": {"name": "某机关", "level": "street"}, "form": "secondment", "home_community_code": SONGYA,
               "workers": ["W21001001-12"], "purpose": "x", "start_date": "2030-01-07", "end_date": "2030-03-01",
               "worker_consent": True, "community_consent": True}

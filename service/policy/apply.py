@@ -49,6 +49,12 @@ def judge(fields: Mapping[str, str | None], *, role: str | None, engine: Engine 
     return (engine or default_engine()).evaluate(fields, role=role)
 
 
+def documents_of(rule: str) -> list[dict[str, Any]] | None:
+    """The national rules' documents for a rule id or family, as a finding carries them (None: not a policy rule)."""
+    docs = default_engine().documents_of(rule)
+    return [d.as_dict() for d in docs] or None
+
+
 def finding_dict(f: Finding, lang: str = "zh") -> dict[str, Any]:
     out = {"rule": f.family, "rule_id": f.rule, "severity": f.severity, "message": f.message_in(lang),
            **f.citation()}

@@ -613,6 +613,11 @@ class Engine:
 
     # -- checking a rule against its examples --
 
+    def documents_of(self, rule: str) -> tuple[Document, ...]:
+        """The documents of a rule named by its id or its family (a receipt records the family)."""
+        found = next((r for r in self.rules if rule in (r.id, r.family)), None)
+        return found.documents if found is not None else ()
+
     def check_examples(self, index: int) -> None:
         rule = self.rules[index]
         for e in rule.examples_match:

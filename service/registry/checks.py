@@ -29,6 +29,7 @@ from service.core.db import CONNECTION_ERRORS
 from service.core.errors import NotFound
 from service.core.tree import SEQ_OVERLAP
 from service.policy.apply import COUNTY_RULES, check_text, judge
+from service.policy.apply import documents_of as policy_documents
 from service.policy.engine import Finding, default_engine
 from service.registry import queries
 from service.registry.schemas import NEGATIVE_LISTS, CheckAnswer, CheckRequest, Citation, Receipt
@@ -462,7 +463,8 @@ def receipt_from(row: asyncpg.Record | tuple[Any, ...]) -> Receipt:
         matter_title=values["matter_title"], role=values["role"], allowed=values["allowed"], reason=values["reason"],
         citation=Citation(rule=values["rule"], list=values["cited_list"], scope=values["cited_scope"],
                           code=values["cited_code"], entry_number=values["cited_entry"],
-                          release=values["cited_release"], document_number=values["cited_document"]),
+                          release=values["cited_release"], document_number=values["cited_document"],
+                          documents=policy_documents(values["rule"])),
     )
 
 

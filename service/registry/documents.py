@@ -106,3 +106,12 @@ def for_rule(rule: str) -> tuple[str, tuple[Document, ...]]:
 
 def as_cited(doc: Document) -> Cited:
     return Cited(doc.title, doc.issuer, doc.number, doc.date_text, doc.clause)
+
+
+def from_policy(doc: dict[str, str | None]) -> Cited:
+    """A document as a policy finding carries it (policies/prohibitions.toml: title, issuer, number where
+    one exists, date as YYYY-MM-DD or YYYY-MM, clause), shown as the others are."""
+    raw = doc.get("date") or ""
+    parts = [int(p) for p in raw.split("-") if p.isdigit()]
+    when = "".join(f"{n}{unit}" for n, unit in zip(parts, ("年", "月", "日"), strict=False)) or None
+    return Cited(str(doc.get("title") or ""), doc.get("issuer"), doc.get("number"), when, doc.get("clause"))

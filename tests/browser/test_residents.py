@@ -139,7 +139,8 @@ async def test_a_refused_check_reads_as_a_letter_the_community_hands_back(page, 
     await expect(letter).to_contain_text("北京时间")
     await expect(letter).to_contain_text("关于加强社区工作者队伍建设的意见")
     # the reason in Chinese only, the rule by its Chinese name
-    await expect(letter).to_contain_text("社区不得作为拆除违法建设的责任主体")
+    await expect(letter).to_contain_text("以社区为责任主体")
+    await expect(letter).to_contain_text("民发〔2015〕136号")
     assert "demolition" not in await letter.locator(".facts").first.inner_text()
     await _accessible_at_both_widths(page, "receipt-letter")
 

@@ -328,7 +328,9 @@ class PublicPages(Controller):
                 item = await service.get_record(db, scope=found.citation.scope, code=found.citation.code)
             except NotFound:
                 item = None
-        cited = [documents.as_cited(d) for d in rule_documents]
+        # a policy refusal carries the documents of its rule; the other rules' are in service/registry/documents.py
+        cited = ([documents.from_policy(d) for d in found.citation.documents] if found.citation.documents
+                 else [documents.as_cited(d) for d in rule_documents])
         if item is not None:
             own = documents.cite(item.item.get("basis"), item.item.get("basis_number"),
                                  issuer=item.item.get("source_issuer"), date=item.item.get("source_date"))
