@@ -38,7 +38,7 @@ interop:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq golang-go golang-golang-x-mod-dev >/dev/null; }
 
 test: $(TEST_STAMP) browser interop
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check service tests bench

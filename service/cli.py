@@ -338,7 +338,7 @@ def _api_call(settings: Settings, args: argparse.Namespace, call: Callable[[Any]
 
 
 def cmd_submit(settings: Settings, args: argparse.Namespace) -> None:
-    """Submit an admission request from a JSON file (see README: Admission requests)."""
+    """Submit an admission request from a JSON file (see docs/admission.md)."""
     import msgspec
 
     from service.client import load_submission

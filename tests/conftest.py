@@ -32,7 +32,9 @@ from service.core.embedded import start_embedded, stop_embedded
 from service.core.roles import ensure_login_role, with_user
 from service.core.settings import Settings, load_settings
 
-TEMPLATE = "mr_test_template"
+# one template per pytest-xdist worker (each worker has its own embedded server; on a shared DATABASE_URL
+# the names keep the workers apart)
+TEMPLATE = f"mr_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 SERVICE_ROLE = "mr_test_service"
 SERVICE_PASSWORD = "test-service-password-0123456789"
 PEPPER = "test-pepper-0123456789"
@@ -49,7 +51,11 @@ async def create_service_role(server_url: str) -> None:
     """The service's login role on this server (roles are the server's, not a database's)."""
     admin = await connect(server_url)
     try:
-        await ensure_login_role(admin, SERVICE_ROLE, SERVICE_PASSWORD)
+        # several workers on one shared server may create it at once: the loser finds it made
+        try:
+            await ensure_login_role(admin, SERVICE_ROLE, SERVICE_PASSWORD)
+        except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+            await ensure_login_role(admin, SERVICE_ROLE, SERVICE_PASSWORD)
     finally:
         await admin.close()
 

@@ -2,7 +2,7 @@
 
 Compact JSON (no whitespace), UTF-8, object keys sorted by code point at every depth, every column
 of `audit_event` present (null when empty), `occurred_at` in UTC as YYYY-MM-DDTHH:MM:SS.ffffffZ
-(always six fraction digits), integers as integers, `detail` as the object stored. See README
+(always six fraction digits), integers as integers, `detail` as the object stored. See docs/audit-log.md
 "The audit log" for the byte-for-byte description.
 """
 
