@@ -98,6 +98,7 @@ MATRIX: dict[str, tuple[str, str, Any, Any]] = {
     "CanCommunityIssueCertificate": ("GET", f"/api/v1/registry/communities/{SONGYA}/certificates?q=无犯罪记录",
                                      None, PUBLIC),
     "GetCheckReceipt": ("GET", "/api/v1/checks/receipts/{receipt}", None, PUBLIC),
+    "GetCheckReceiptProof": ("GET", "/api/v1/checks/receipts/{receipt}/proof", None, PUBLIC),
     "AddRegistryItem": ("POST", "/api/v1/registry/scopes/430121/items", {
         "item": {"kind": "task", "list": "assisting", "code": "430121-A-900", "title": "矩阵测试事项",
                  "content": "矩阵测试"}, "effective_from": "2099-01-01", "reason": "矩阵测试"}, ADJUSTERS),

@@ -247,3 +247,14 @@ limit $2
 def explain(sql: str) -> str:
     """The plan of a query, which binds its arguments without running it."""
     return "explain " + sql
+
+
+# the first event of an action about a subject, with its leaf (none until the sequencer has appended it)
+EVENT_WITH_LEAF = """
+select e.*, l.leaf_index
+from audit_event e join audit_leaf l on l.event_id = e.id
+where e.action = $1 and e.subject_type = $2 and e.subject_id = $3
+order by e.id
+limit 1
+"""
+EVENT_RECORDED = "select 1 from audit_event where action = $1 and subject_type = $2 and subject_id = $3 limit 1"

@@ -49,6 +49,27 @@ class InclusionProof(Output):
     encoding: str = "hex"
 
 
+class RecordProof(Output):
+    """What a holder of a receipt keeps to verify it offline, years later: the event's leaf bytes, their
+    inclusion proof and the checkpoint (a C2SP signed note, with the witnesses' cosignatures when there
+    are) whose root the proof reaches. Verify: SHA-256(0x00 || leaf) is `leaf_hash`; the RFC 6962 path
+    from it at `leaf_index` gives the checkpoint's root; the note's signatures check with the log's and
+    the witnesses' keys (docs/audit.md)."""
+
+    subject: str
+    log: str
+    leaf_index: int
+    leaf: str
+    """the event's canonical JSON (docs/audit-log.md), UTF-8"""
+    leaf_hash: str
+    tree_size: int
+    root_hash: str
+    audit_path: list[str]
+    checkpoint: str
+    cosigned: bool
+    encoding: str = "hex"
+
+
 class ConsistencyProof(Output):
     log: str
     first: int

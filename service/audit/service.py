@@ -23,6 +23,7 @@ from service.audit.schemas import (
     ConsistencyProof,
     CosignatureResult,
     InclusionProof,
+    RecordProof,
 )
 from service.audit.sequencer import AUDIT_LOG_ID, TableSource, fetch_nodes
 from service.audit.verify import BOM, Finding, LogCheck, Report, jsonl_line
@@ -434,3 +435,34 @@ async def tile(conn: asyncpg.Connection, *, log: str, path: str) -> tuple[bytes,
     if len(rows) != width:
         raise NotFound(f"tile {level}/{index} has no {width} hashes yet")
     return b"".join(bytes(r["hash"]) for r in rows), width == TILE_WIDTH
+
+
+async def record_proof(conn: asyncpg.Connection, *, action: str, subject_type: str, subject_id: str,
+                       settings: Settings) -> RecordProof:
+    """The proof that an event about a subject is in the audit log, against the newest checkpoint that
+    covers it: the witness-cosigned one when witnesses are configured and have cosigned, else the signed one.
+
+    NotFound when no such event exists, or (with a message saying so) while it awaits the next checkpoint."""
+    row = await conn.fetchrow(queries.EVENT_WITH_LEAF, action, subject_type, subject_id)
+    if row is None:
+        if await conn.fetchval(queries.EVENT_RECORDED, action, subject_type, subject_id):
+            raise NotFound("该记录已写入审计日志，尚未签入检查点，请几秒钟后再试 "
+                           "(recorded; not yet in a signed checkpoint: try again in a few seconds)")
+        raise NotFound(f"审计日志中没有该记录 (no audit event {action} for {subject_type} {subject_id})")
+    index = int(row["leaf_index"])
+    text, cosigned = None, False
+    if witnesses_of(settings)[0]:
+        try:
+            text, cosigned = await checkpoint_note(conn, log="audit", cosigned=True, settings=settings), True
+        except NotFound:
+            text = None
+    if text is None or int(text.split("\n")[1]) <= index:
+        text, cosigned = await checkpoint_note(conn, log="audit"), False
+    size = int(text.split("\n")[1])
+    if size <= index:
+        raise NotFound("该记录已写入审计日志，尚未签入检查点，请几秒钟后再试 "
+                       "(recorded; not yet in a signed checkpoint: try again in a few seconds)")
+    proof = await inclusion_proof(conn, log="audit", index=index, tree_size=size)
+    return RecordProof(subject=f"{subject_type}:{subject_id}", log="audit", leaf_index=index,
+                       leaf=event_leaf(row).decode(), leaf_hash=proof.leaf_hash, tree_size=size,
+                       root_hash=proof.root_hash, audit_path=proof.audit_path, checkpoint=text, cosigned=cosigned)

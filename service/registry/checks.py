@@ -24,6 +24,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from service.core import audit
+from service.core.audit import Actor
 from service.core.authz import Authorizer
 from service.core.db import CONNECTION_ERRORS
 from service.core.errors import NotFound
@@ -139,6 +141,36 @@ def state_on(states: tuple[State, ...], on: datetime.date) -> State | None:
     return found
 
 
+REFUSED_ACTION = "check.refused"
+RECEIPT_SUBJECT = "check_receipt"
+
+
+def _asker(asker: str) -> Actor:
+    """The asker as recorded ("client:3 xingsha-office", "user:2 李娟"), as the audit event's actor."""
+    subject, _, name = asker.partition(" ")
+    kind, _, ident = subject.partition(":")
+    if kind in ("client", "user") and ident:
+        return Actor(actor_type=kind, actor_id=ident, actor_name=name or None)
+    return Actor(actor_type="anonymous", actor_id=None, actor_name=asker or None)
+
+
+async def store_checks(conn: asyncpg.Connection, todo: list[tuple[Any, ...]]) -> None:
+    """Check records in one COPY, and for each refusal an audit event (`check.refused` about the receipt),
+    in one transaction: a refusal's receipt is then in the signed log, and its proof can be handed out
+    (GET /api/v1/checks/receipts/{id}/proof). No address or request id: the event says what the receipt says."""
+    async with conn.transaction():
+        await conn.copy_records_to_table("check_record", records=todo, columns=queries.CHECK_COLUMNS)
+        refusals = [dict(zip(queries.CHECK_COLUMNS, r, strict=True)) for r in todo]
+        events = [audit.statement(actor=_asker(v["asker"] or ""), action=REFUSED_ACTION, subject_type=RECEIPT_SUBJECT,
+                                  subject_id=str(v["id"]), jurisdiction=v["community_code"], outcome="refused",
+                                  detail={"rule": v["rule"], "matter_code": v["matter_code"],
+                                          "matter_title": v["matter_title"], "role": v["role"],
+                                          "department": v["department"]})
+                  for v in refusals if not v["allowed"]]
+        if events:
+            await conn.executemany(events[0][0], [args for _sql, args in events])
+
+
 class Recorder:
     """Writes check records in batches with COPY from a bounded queue."""
 
@@ -169,7 +201,7 @@ class Recorder:
                         done = {row["id"] for row in await conn.fetch(queries.CHECKS_PRESENT, [r[0] for r in todo])}
                         todo = [r for r in todo if r[0] not in done]
                     if todo:
-                        await conn.copy_records_to_table("check_record", records=todo, columns=queries.CHECK_COLUMNS)
+                        await store_checks(conn, todo)
                 break
             except CONNECTION_ERRORS:
                 log.exception("writing %d check records failed; retrying", len(todo))
@@ -206,7 +238,7 @@ class Recorder:
                 done = {row["id"] for row in await conn.fetch(queries.CHECKS_PRESENT, list(rest))}
                 todo = [r for k, r in rest.items() if k not in done]
                 if todo:
-                    await conn.copy_records_to_table("check_record", records=todo, columns=queries.CHECK_COLUMNS)
+                    await store_checks(conn, todo)
             self.written += len(rest)
             self.pending.clear()
 

@@ -9,6 +9,8 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from service.audit import service as audit_service
+from service.audit.schemas import RecordProof
 from service.core.audit import Actor, refuse
 from service.core.auth import identity_of
 from service.core.authz import Permission, path_domain
@@ -311,6 +313,17 @@ class CheckController(Controller):
          summary="A check's decision and citation, at a stable public address (public)", responses=problems(404))
     async def receipt(self, request: Request[Any, Any, Any], db: DB, receipt_id: FromPath[str]) -> Receipt:
         return await checks.receipt(db, getattr(request.app.state, "checker", None), receipt_id=receipt_id)
+
+    @get("/receipts/{receipt_id:str}/proof", operation_id="GetCheckReceiptProof", opt={"public": True},
+         summary="A refused check's proof in the audit log: the event's leaf, its inclusion proof and the (cosigned) "
+                 "checkpoint, to keep and verify offline (public; 404 until the next checkpoint covers it)",
+         responses=problems(404))
+    async def receipt_proof(self, request: Request[Any, Any, Any], db: DB, receipt_id: FromPath[str]) -> RecordProof:
+        found = await checks.receipt(db, getattr(request.app.state, "checker", None), receipt_id=receipt_id)
+        if found.allowed:
+            raise NotFound("只有不予准入的核验回执记入审计日志 (only a refused check is in the audit log)")
+        return await audit_service.record_proof(db, action=checks.REFUSED_ACTION, subject_type=checks.RECEIPT_SUBJECT,
+                                                subject_id=found.id, settings=request.app.state.settings)
 
 
 LIST_LABELS = {
