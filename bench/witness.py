@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -135,7 +136,7 @@ async def measure(base: str, url: str, keys: dict[str, Ed25519PrivateKey], tmp: 
             "group by tree_size having count(distinct witness) >= 2) q")
     finally:
         await conn.close()
-    gaps = [(b - a).total_seconds() for a, b in zip(issued, issued[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(issued)]
     made = [r["ms"] for r in rounds if r["cosigned"]]
     return {
         "seconds": seconds, "events_appended": appended, "rate_per_s": round(appended / seconds, 1),
