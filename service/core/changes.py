@@ -98,3 +98,4 @@ class ChangeListener:
             if self._dirty:
                 await asyncio.sleep(1)
                 self._wake.set()
+

@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from service.core import written as changes
 from service.core.auth import identity_of
 from service.core.errors import ServiceUnavailable
 
@@ -168,6 +169,7 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
     lease.open = False
     try:
         await tx.commit()
+        changes.committed()  # this process's caches learn of the change now, the others by notification
         if (state.get("read_pool") is not None and request.method not in SAFE_METHODS
                 and identity_of(request).kind != "anonymous"):
             # the insert position: past this commit's record even with synchronous_commit off
@@ -193,9 +195,11 @@ class TransactionJanitor:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = changes.begin_request()
         try:
             await self.app(scope, receive, send)
         finally:
+            changes.end_request(token)
             for lease in scope.get("state", {}).pop(LEASES, []):  # type: ignore[attr-defined]
                 if lease.open:
                     with anyio.CancelScope(shield=True):

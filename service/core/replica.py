@@ -22,7 +22,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -142,9 +142,11 @@ class ReadRouter:
         return Lease(self.primary, conn, tx, "primary")
 
 
-async def provide_read_connection(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[Any, None]:
-    """The `read_db` dependency: a read-only connection, from the replica when it may serve this caller."""
-    router: ReadRouter = state.reads
+@contextlib.asynccontextmanager
+async def read_connection(request: Request[Any, Any, Any]) -> AsyncIterator[Any]:
+    """A read-only connection, from the replica when it may serve this caller (the `read_db` dependency,
+    and a handler that reads only on a miss of its cache)."""
+    router: ReadRouter = request.app.state.reads
     lease = await router.begin(marker_of(request) if router.replica is not None else None)
     if router.replica is not None:
         request.scope["state"]["read_from"] = lease.source
@@ -162,6 +164,12 @@ async def provide_read_connection(state: State, request: Request[Any, Any, Any])
     finally:
         await lease.end()
         await lease.release()
+
+
+async def provide_read_connection(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[Any, None]:
+    """The `read_db` dependency: a read-only connection, from the replica when it may serve this caller."""
+    async with read_connection(request) as conn:
+        yield conn
 
 
 async def open_read_pool(settings: Settings) -> asyncpg.Pool | None:

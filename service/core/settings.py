@@ -51,6 +51,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_proxies: tuple[str, ...] = ()
     """MR_TRUSTED_PROXIES: comma-separated addresses or CIDR networks of the reverse proxies whose
     X-Forwarded-For is believed (service/core/network.py); empty: the peer is the client"""
+    list_cache_entries: int = 4096
+    """MR_LIST_CACHE_ENTRIES: public list answers kept per process (service/registry/published.py)"""
+    list_cache_mb: int = 128
+    """MR_LIST_CACHE_MB: their bytes at most, per process (identity and gzip encodings together)"""
     missing_secrets: tuple[str, ...] = ()
     """Secrets not given outside development (their values above are empty): the service does not start."""
 
@@ -121,6 +125,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         audit_origin=e.get("MR_AUDIT_ORIGIN", "matter-registry.local"),
         audit_witnesses=e.get("MR_AUDIT_WITNESSES", ""),
         audit_witness_quorum=int(e["MR_AUDIT_WITNESS_QUORUM"]) if e.get("MR_AUDIT_WITNESS_QUORUM") else None,
+        list_cache_entries=int(e.get("MR_LIST_CACHE_ENTRIES", "4096")),
+        list_cache_mb=int(e.get("MR_LIST_CACHE_MB", "128")),
     )
 
 

@@ -8,19 +8,22 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.serialization import encode_json
 
 from service.audit import service as audit_service
 from service.audit.schemas import RecordProof
+from service.core import written
 from service.core.audit import Actor, refuse
 from service.core.auth import identity_of
 from service.core.authz import Permission, path_domain
 from service.core.db import DB, ReadDB
 from service.core.errors import NotFound
 from service.core.exports import CSV_MEDIA_TYPE
+from service.core.httpcache import ResponseCache
 from service.core.lifespan import STARTERS
 from service.core.openapi import AUTHED, problems
 from service.policy.apply import language
-from service.registry import certificates, checks, service
+from service.registry import certificates, checks, published, service
 from service.registry.schemas import (
     AddItem,
     Adjustment,
@@ -62,10 +65,14 @@ class RegistryController(Controller):
     @get("/entries", operation_id="ListRegistryEntries", opt={"public": True}, responses=problems(),
          summary="The entry log from entry number `start` (public): replay it to rebuild every record")
     async def list_entries(
-        self, read_db: ReadDB, start: Annotated[int, QueryParameter(ge=1)] = 1,
+        self, request: Request[Any, Any, Any], start: Annotated[int, QueryParameter(ge=1)] = 1,
         limit: Annotated[int, QueryParameter(ge=1, le=service.ENTRY_PAGE_MAX)] = 100,
-    ) -> EntryPage:
-        return await service.entries(read_db, start=start, limit=limit)
+    ) -> Response[EntryPage]:
+        async def produce(conn: Any) -> tuple[bytes, str]:
+            return encode_json(await service.entries(conn, start=start, limit=limit)), published.ENTRIES_TAG
+
+        response: Response[EntryPage] = await published.answer(request, ("entries", start, limit), produce)
+        return response
 
     @get("/scopes/{list_scope:str}/items/{code:str}", operation_id="GetRegistryItem", opt={"public": True},
          summary="An item's record: its latest state, which may take effect in the future (public)",
@@ -172,13 +179,19 @@ class RegistryController(Controller):
          summary="A county's effective list on a date (default today) or as a release fixed it (public)",
          responses=problems(404))
     async def county_list(
-        self, read_db: ReadDB, code: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
+        self, request: Request[Any, Any, Any], code: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
         release: FromQuery[str | None] = None, kind: KindQuery = None, list_name: Annotated[
             str | None, QueryParameter(name="list", pattern="^[a-z_]{2,20}$")] = None, q: TextQuery = None,
     ) -> Response[EffectiveList]:
-        body = await service.effective_list_json(read_db, county_code=code, community_code=None, as_of=as_of,
-                                                 release=release, kind=kind, list_name=list_name, q=q)
-        return Response(body, media_type="application/json")
+        when = None if release is not None else (as_of or service.today())
+
+        async def produce(conn: Any) -> tuple[bytes, str]:
+            return await service.effective_list_json(conn, county_code=code, community_code=None, as_of=when,
+                                                     release=release, kind=kind, list_name=list_name, q=q), code
+
+        response: Response[EffectiveList] = await published.answer(
+            request, ("county", code, when, release, kind, list_name, q), produce)
+        return response
 
     @get("/counties/{code:str}/export", operation_id="ExportCountyList", opt={"public": True},
          summary="Export a county's list (date or release) as CSV or JSON; the CSV can be imported again",
@@ -226,15 +239,21 @@ class RegistryController(Controller):
          summary="A community's effective list (its county's), searchable by kind, list and text (public)",
          responses=problems(404))
     async def community_list(
-        self, read_db: ReadDB, code: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
+        self, request: Request[Any, Any, Any], code: FromPath[str], as_of: FromQuery[datetime.date | None] = None,
         kind: KindQuery = None,
         list_name: Annotated[str | None, QueryParameter(name="list", pattern="^[a-z_]{2,20}$")] = None,
         q: TextQuery = None,
     ) -> Response[EffectiveList]:
-        county = await service.county_of_community(read_db, code=code)
-        body = await service.effective_list_json(read_db, county_code=county, community_code=code, as_of=as_of,
-                                                 release=None, kind=kind, list_name=list_name, q=q)
-        return Response(body, media_type="application/json")
+        when = as_of or service.today()
+
+        async def produce(conn: Any) -> tuple[bytes, str]:
+            county = await service.county_of_community(conn, code=code)
+            return await service.effective_list_json(conn, county_code=county, community_code=code, as_of=when,
+                                                     release=None, kind=kind, list_name=list_name, q=q), county
+
+        response: Response[EffectiveList] = await published.answer(
+            request, ("community", code, when, kind, list_name, q), produce)
+        return response
 
     @get("/communities/{code:str}/certificates", operation_id="CanCommunityIssueCertificate",
          opt={"public": True}, responses=problems(404),
@@ -344,8 +363,27 @@ async def start_checker(app: Any) -> Any:
     return checker.stop
 
 
-if start_checker not in STARTERS:
-    STARTERS.append(start_checker)
+async def start_published(app: Any) -> Any:
+    """Keep the public lists' answers in this process; forget them when the registry or the tree moves."""
+    settings = app.state.settings
+    lists = published.PublishedLists(ResponseCache(
+        max_entries=settings.list_cache_entries, max_bytes=settings.list_cache_mb * 1024 * 1024))
+    async with app.state.pool.acquire() as conn:
+        await lists.start(conn)
+    app.state.published = lists
+    app.state.listener.on("registry", lists.refresh)
+    app.state.listener.on("jurisdictions", lists.on_jurisdictions)
+    written.on_local_commit("registry", lists.forget_all)
+
+    async def stop() -> None:
+        written.off_local_commit("registry", lists.forget_all)
+
+    return stop
+
+
+for _starter in (start_checker, start_published):
+    if _starter not in STARTERS:
+        STARTERS.append(_starter)
 
 # the public pages (duty list, certificate question, receipt letter) are in service/web/pages/public.py
 ROUTES = [RegistryController, CheckController]

@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.core import audit, exports
+from service.core import audit, exports, written
 from service.core.audit import Actor
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from service.policy.apply import COUNTY_RULES, judge, refusal
@@ -247,6 +247,7 @@ async def _write(
     row = await conn.fetchrow(queries.UPSERT_ITEM, scope, item.code, item.kind, item.list, item.title, item.content,
                               status, created_from, effective_from, item.expires_on, number, item_json)
     record = to_read(row)
+    written.wrote("registry")
     jurisdiction = None if scope == "national" else scope
     await audit.record(conn, actor=actor, action=f"registry.{entry_type}", subject_type="registry_item",
                        subject_id=f"{scope}/{item.code}", jurisdiction=jurisdiction,
@@ -492,6 +493,7 @@ async def create_release(conn: asyncpg.Connection, *, actor: Actor, county_code:
                                      "release date)", rule="registry.filed-after-release")
     # the log position now: taking the counter's row lock orders this release after every entry before it
     cap = int(await conn.fetchval(queries.LOCK_LOG))
+    written.wrote("registry")
     row = await conn.fetchrow(queries.INSERT_RELEASE, county_code, data.name, data.release_date, data.issuing_body,
                               data.document_number, data.approving_government, data.filed_upward_on, cap,
                               actor.actor_name or actor.actor_type)

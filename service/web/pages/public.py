@@ -22,7 +22,7 @@ from service.core.errors import NotFound, ServiceError
 from service.core.network import keyed_address
 from service.core.tree import Node
 from service.identity import service as identity
-from service.registry import checks, documents, service
+from service.registry import checks, documents, published, service
 from service.registry.schemas import CertificateAnswer, ListedItem
 from service.web.context import PAGE_HEADERS, page_context
 from service.web.pages.common import PAGE_ERRORS, STATUS_LABELS, may
@@ -173,7 +173,7 @@ class PublicPages(Controller):
                         q: SearchText = None) -> Template:
         county = await service.county_of_community(read_db, code=code)
         node = _community(request, code)
-        when, release, items = await service.list_at(read_db, county_code=county, as_of=None)
+        when, release, items = await published.list_at(request, read_db, county_code=county)  # held in memory
         needle = (q or "").strip()
         shown, certificate = items, None
         if needle:
