@@ -25,11 +25,11 @@ from service.admission.schemas import AdmissionSubmission
 from service.admission.screening import screen
 from service.calendar.workdays import Calendar
 from service.core.settings import PROJECT_ROOT
+from service.counties.schemas import CountySettings
 from service.policy.engine import default_engine
 from service.policy.evaluate import evaluate, read_cases
 from service.registry.schemas import SimilarItem
 from service.registry.similar import ScopeIndex, trigrams
-from service.settings_county import CountySettings
 
 MATTERS = ["城乡居民医保参保登记", "独居老人探访", "困难群众临时救助线索报告", "防汛应急演练", "消防安全宣传",
            "人口普查入户登记", "退役军人信息采集", "垃圾分类宣传", "文明养犬宣传", "反诈宣传", "残疾人证办理",

@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from service.core import migrate as migrations
+from service.core import queries as core_queries
 from service.core import roles
 from service.core.audit import Actor
 from service.core.db import connect
@@ -175,7 +176,7 @@ def _check_ready(settings: Settings) -> str:
                            "run `matter-registry migrate` first")
         if not settings.dev_mode:
             try:
-                await roles.check_unprivileged(conn, await conn.fetchval("select current_user"))
+                await roles.check_unprivileged(conn, await conn.fetchval(core_queries.CURRENT_USER))
             except roles.RoleError as exc:
                 raise CliError(str(exc)) from exc
 

@@ -1,4 +1,4 @@
-"""Every area's routes, in one list for the core plugin."""
+"""Every area's routes, in one list: service/app.py hands it to the core plugin."""
 
 from __future__ import annotations
 

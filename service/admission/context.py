@@ -17,13 +17,13 @@ from service.admission import queries
 from service.admission.screening import Rule
 from service.calendar import workdays
 from service.calendar.workdays import Calendar
+from service.counties.schemas import CountySettings
+from service.counties.service import load_settings
 from service.policy.apply import rule_definition
 from service.policy.engine import Engine, engine_for
 from service.registry.schemas import SimilarItem
 from service.registry.service import similar_items, template_scopes
 from service.registry.similar import SimilarItems
-from service.settings_county import CountySettings
-from service.settings_county import load as load_settings
 
 TOPICS = ("screening_rules", "calendar", "county_settings")
 LISTS_TOPIC = "registry"

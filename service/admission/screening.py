@@ -18,10 +18,10 @@ import msgspec
 
 from service.admission.schemas import AdmissionSubmission, Finding, Screening
 from service.calendar.workdays import Calendar
+from service.counties.schemas import CountySettings
 from service.policy.apply import finding_dict, judge
 from service.policy.engine import Engine
 from service.registry import report_fields
-from service.settings_county import CountySettings
 
 RULES_FILE = "admission_screening.csv"
 # pg_trgm similarity at which a listed item is shown to the reviewer as a possible duplicate

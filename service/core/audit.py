@@ -16,19 +16,11 @@ import asyncpg
 import msgspec
 from litestar.connection import ASGIConnection
 
+from service.core import queries
 from service.core.auth import Identity, identity_of
 from service.core.errors import BadRequest, Forbidden, InvalidParam, NotFound, ServiceError, Unauthorized
 
 log = logging.getLogger(__name__)
-
-_INSERT = """
-insert into audit_event (actor_type, actor_id, actor_name, role, request_id, client_addr, action,
-                         subject_type, subject_id, jurisdiction_code, jurisdiction_path, outcome,
-                         status_code, digest, detail)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, (select path from jurisdiction where code = $10), $11,
-        $12, $13, $14)
-returning id
-"""
 
 UNAUTHENTICATED = "未认证或令牌无效 (authentication required or token invalid)"
 SECRET_KEYS = frozenset({"password", "password_hash", "token", "token_hash", "secret", "new_password"})
@@ -98,7 +90,7 @@ def statement(
     body = _scrub(detail or {})
     if change_builtins is not None:
         body = {**body, "change": change_builtins}
-    return _INSERT, (
+    return queries.AUDIT_INSERT, (
         actor.actor_type, actor.actor_id, actor.actor_name, actor.role, actor.request_id,
         actor.client_addr, _scrub(action), _scrub(subject_type), _scrub(subject_id), _scrub(jurisdiction), outcome,
         status_code,

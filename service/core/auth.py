@@ -19,6 +19,8 @@ import msgspec
 from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from service.core import queries
+
 TOKEN_PREFIX = "mr_"
 LAST_USED_EVERY_S = 60
 CACHE_TTL_S = 30
@@ -61,12 +63,6 @@ class TokenProblem(Exception):
         self.client_id = client_id
 
 
-_TOKEN = """
-select t.id, t.client_id, t.expires_at, t.revoked_at, t.last_used_at,
-       c.name, c.organisation, c.organisation_level, c.jurisdiction_code, c.disabled_at
-from api_token t join api_client c on c.id = t.client_id where t.token_hash = $1
-"""
-_USER = "select id, username, display_name, locale, disabled_at, session_generation from web_user where id = $1"
 
 
 class IdentityResolver:
@@ -95,7 +91,7 @@ class IdentityResolver:
         now = time.monotonic()
         cached = self._tokens.get(digest)
         if cached is None or cached[0] < now:
-            row = await self._pool.fetchrow(_TOKEN, digest)
+            row = await self._pool.fetchrow(queries.TOKEN, digest)
             if row is None:
                 raise TokenProblem("unknown token")
             if row["revoked_at"] is not None:
@@ -123,7 +119,7 @@ class IdentityResolver:
 
         async def write() -> None:
             try:
-                await self._pool.execute("update api_token set last_used_at = now() where id = $1", token_id)
+                await self._pool.execute(queries.TOKEN_USED, token_id)
             except (OSError, asyncpg.PostgresError):
                 self._last_used.pop(token_id, None)
 
@@ -136,7 +132,7 @@ class IdentityResolver:
         now = time.monotonic()
         cached = self._users.get(user_id)
         if cached is None or cached[0] < now:
-            row = await self._pool.fetchrow(_USER, user_id)
+            row = await self._pool.fetchrow(queries.USER, user_id)
             identity = None
             if row is not None and row["disabled_at"] is None:
                 identity = Identity(kind="user", id=row["id"], name=row["display_name"], locale=row["locale"])

@@ -20,6 +20,7 @@ from casbin import persist
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from service.core import queries
 from service.core.tree import SEQ_OVERLAP, JurisdictionTree
 
 log = logging.getLogger(__name__)
@@ -65,15 +66,6 @@ class _Enforcer(casbin.FastEnforcer):  # type: ignore[misc]
         return evaluator
 
 
-_ASSIGNMENTS = """
-select id, principal_type || ':' || principal_id as subject, role, jurisdiction_code, revoked_at is null as active,
-       change_seq
-from role_assignment where change_seq > $1 order by change_seq
-"""
-_ALL_ACTIVE = """
-select id, principal_type || ':' || principal_id as subject, role, jurisdiction_code, true as active, change_seq
-from role_assignment where revoked_at is null
-"""
 # more changes than this at once (an import, a first start) rebuild the enforcer instead of patching it
 REBUILD_OVER = 200
 # answers remembered per process until a role or the jurisdiction tree changes (then forgotten at
@@ -106,7 +98,7 @@ class Authorizer:
         return enforcer
 
     async def refresh(self, conn: asyncpg.Connection) -> int:
-        rows = await conn.fetch(_ASSIGNMENTS, max(0, self.last_seq - SEQ_OVERLAP)) if self.last_seq else []
+        rows = await conn.fetch(queries.ASSIGNMENTS_SINCE, max(0, self.last_seq - SEQ_OVERLAP)) if self.last_seq else []
         if self.last_seq == 0 or len(rows) > REBUILD_OVER:
             return await self._rebuild(conn)
         added: list[list[str]] = []
@@ -126,8 +118,8 @@ class Authorizer:
         return len(rows)
 
     async def _rebuild(self, conn: asyncpg.Connection) -> int:
-        seq = await conn.fetchval("select coalesce(max(change_seq), 0) from role_assignment")
-        rows = await conn.fetch(_ALL_ACTIVE)
+        seq = await conn.fetchval(queries.ASSIGNMENTS_SEQ)
+        rows = await conn.fetch(queries.ASSIGNMENTS_ACTIVE)
         self.held, self._by_id = {}, {}
         for r in rows:
             self._remember(r["id"], (r["subject"], r["role"], r["jurisdiction_code"]))

@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from service.core import queries
 from service.core import written as changes
 from service.core.auth import identity_of
 from service.core.errors import ServiceUnavailable
@@ -174,7 +175,7 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
                 and identity_of(request).kind != "anonymous"):
             # the insert position: past this commit's record even with synchronous_commit off
             with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                request.scope["state"]["min_lsn"] = await conn.fetchval("select pg_current_wal_insert_lsn()::text")
+                request.scope["state"]["min_lsn"] = await conn.fetchval(queries.WAL_INSERT_LSN)
     except BaseException:
         with contextlib.suppress(OSError, asyncpg.InterfaceError, asyncpg.InternalClientError,
                                  asyncpg.PostgresConnectionError, asyncpg.PostgresError):

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from litestar import Litestar
 
-from service.core import migrate, roles
+from service.core import migrate, queries, roles
 from service.core.auth import IdentityResolver
 from service.core.authz import Authorizer
 from service.core.changes import ChangeListener
@@ -46,7 +46,7 @@ async def check_own_role(conn: asyncpg.Connection, settings: Settings) -> None:
     """The service's role must own nothing and hold no power beyond its grants; outside development it
     does not start otherwise (in development, e.g. a benchmark on a database of its own, a warning)."""
     try:
-        await roles.check_unprivileged(conn, await conn.fetchval("select current_user"))
+        await roles.check_unprivileged(conn, await conn.fetchval(queries.CURRENT_USER))
     except roles.RoleError as exc:
         if not settings.dev_mode:
             raise

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
-from service.core import roles
+from service.core import queries, roles
 
 LOCK_KEY = 0x4D52_4D49  # "MRMI": one key for every process of every deployment on this database
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -37,24 +37,15 @@ def migration_files(directory: Path) -> list[tuple[int, str, str, str]]:
     return found
 
 
-_CREATE = """
-create table if not exists schema_migration (
-    version integer primary key,
-    filename text not null,
-    checksum text not null,
-    applied_at timestamptz not null default now()
-)"""
-
-
 async def _applied(conn: asyncpg.Connection) -> dict[int, tuple[str, str]]:
-    exists = await conn.fetchval("select to_regclass('schema_migration') is not null")
+    exists = await conn.fetchval(queries.MIGRATIONS_EXIST)
     if not exists:
         return {}
-    if not await conn.fetchval("select has_table_privilege('schema_migration', 'SELECT')"):
-        raise MigrationError(f"the database role {await conn.fetchval('select current_user')!r} may not read "
+    if not await conn.fetchval(queries.MIGRATIONS_READABLE):
+        raise MigrationError(f"the database role {await conn.fetchval(queries.CURRENT_USER)!r} may not read "
                              "schema_migration: has `matter-registry migrate` granted the service's rights? "
                              "(docs/operations.md)")
-    rows = await conn.fetch("select version, filename, checksum from schema_migration")
+    rows = await conn.fetch(queries.MIGRATIONS_APPLIED)
     return {r["version"]: (r["filename"], r["checksum"]) for r in rows}
 
 
@@ -82,9 +73,9 @@ async def migrate(conn: asyncpg.Connection, directory: Path, *, grant_to: str | 
     also when nothing was pending: service/core/roles.py).
     """
     files = migration_files(directory)
-    await conn.execute("select pg_advisory_lock($1)", LOCK_KEY)
+    await conn.execute(queries.ADVISORY_LOCK, LOCK_KEY)
     try:
-        await conn.execute(_CREATE)
+        await conn.execute(queries.MIGRATIONS_CREATE)
         applied = await _applied(conn)
         _check_edited(files, applied)
         done = []
@@ -94,10 +85,7 @@ async def migrate(conn: asyncpg.Connection, directory: Path, *, grant_to: str | 
             try:
                 async with conn.transaction():
                     await conn.execute(sql)
-                    await conn.execute(
-                        "insert into schema_migration (version, filename, checksum) values ($1, $2, $3)",
-                        version, name, checksum,
-                    )
+                    await conn.execute(queries.MIGRATION_DONE, version, name, checksum)
             except asyncpg.PostgresError as exc:
                 raise MigrationError(f"migration {name} failed and was rolled back: {exc}") from exc
             done.append(name)
@@ -111,4 +99,4 @@ async def migrate(conn: asyncpg.Connection, directory: Path, *, grant_to: str | 
                 raise MigrationError(f"granting the service's role {grant_to!r} its rights failed: {exc}") from exc
         return done
     finally:
-        await conn.execute("select pg_advisory_unlock($1)", LOCK_KEY)
+        await conn.execute(queries.ADVISORY_UNLOCK, LOCK_KEY)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
@@ -41,8 +43,9 @@ class Metrics(PrometheusController):
 
 
 class Core(InitPluginProtocol):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, routes: Sequence[Any] = ()) -> None:
         self.settings = settings
+        self.routes = list(routes)  # every area's, handed over by service/app.py (core imports no area)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         configure_logging(self.settings.log_level)
@@ -113,6 +116,4 @@ class Core(InitPluginProtocol):
         app_config.template_config = TemplateConfig(directory=directories, engine=JinjaTemplateEngine)
 
     def _configure_routes(self, app_config: AppConfig) -> None:
-        from service.routes import ROUTES
-
-        app_config.route_handlers = [*app_config.route_handlers, *ROUTES, Metrics]
+        app_config.route_handlers = [*app_config.route_handlers, *self.routes, Metrics]

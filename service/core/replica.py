@@ -30,6 +30,7 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.core import queries
 from service.core.db import create_pool
 from service.core.errors import ServiceUnavailable
 from service.core.settings import Settings
@@ -114,7 +115,7 @@ class ReadRouter:
         try:
             if min_lsn is not None:
                 # before the snapshot: replay only moves forward, so the snapshot taken next sees the change
-                replayed = await conn.fetchval("select pg_last_wal_replay_lsn()::text")
+                replayed = await conn.fetchval(queries.WAL_REPLAY_LSN)
                 if replayed is not None and (parse_lsn(replayed) or 0) < min_lsn:  # None: not in recovery
                     self.served["behind"] += 1
                     await pool.release(conn)
@@ -181,7 +182,7 @@ async def open_read_pool(settings: Settings) -> asyncpg.Pool | None:
                              application_name="matter-registry-read", connect_timeout=REPLICA_CONNECT_S)
     try:
         async with pool.acquire(timeout=REPLICA_CONNECT_S) as conn:
-            standby = await conn.fetchval("select pg_is_in_recovery()")
+            standby = await conn.fetchval(queries.IN_RECOVERY)
         log.info("read replica reachable (in recovery: %s)", standby)
     except _FAILURES as exc:
         log.warning("read replica not reachable at start; public reads go to the primary until it is: %r", exc)

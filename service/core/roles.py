@@ -20,6 +20,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
+from service.core import queries
+
 # table -> rights beyond SELECT and INSERT, which every table listed gets (schema_migration: SELECT only)
 READ_ONLY = "read-only"
 APPEND_ONLY: tuple[str, ...] = ()
@@ -99,23 +101,9 @@ def grant_statements(role: str, tables: list[str]) -> list[str]:
     return out
 
 
-TABLES = """
-select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where n.nspname = 'public' and c.relkind in ('r', 'p')
-"""
-ROLE = "select rolsuper, rolbypassrls, rolcreaterole, rolcreatedb from pg_roles where rolname = $1"
-OWNED = """
-select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
-where n.nspname = 'public' and c.relowner = (select oid from pg_roles where rolname = $1)
-order by 1 limit 5
-"""
-CAN_CREATE = "select has_schema_privilege($1, 'public', 'CREATE')"
-OWNS_SCHEMA = "select pg_has_role(current_user, nspowner, 'USAGE') from pg_namespace where nspname = 'public'"
-
-
 async def check_unprivileged(conn: asyncpg.Connection, role: str) -> None:
     """Refuse a service role that could undo the rights: a superuser, or one owning a table."""
-    row = await conn.fetchrow(ROLE, role)
+    row = await conn.fetchrow(queries.ROLE, role)
     if row is None:
         raise RoleError(f"the service's database role {role!r} does not exist: create it first "
                         "(docs/operations.md)")
@@ -125,7 +113,7 @@ async def check_unprivileged(conn: asyncpg.Connection, role: str) -> None:
     if powers:
         raise RoleError(f"the service's database role {role!r} has {', '.join(powers)}: it must be a plain "
                         "login role (docs/operations.md)")
-    owned = await conn.fetch(OWNED, role)
+    owned = await conn.fetch(queries.OWNED, role)
     if owned:
         raise RoleError(f"the service's database role {role!r} owns {', '.join(r[0] for r in owned)}: it must own "
                         "nothing; the migration role owns the schema (docs/operations.md)")
@@ -134,14 +122,14 @@ async def check_unprivileged(conn: asyncpg.Connection, role: str) -> None:
 async def apply_grants(conn: asyncpg.Connection, role: str) -> None:
     """Give the service's role exactly the declared rights (in the caller's transaction)."""
     await check_unprivileged(conn, role)
-    tables = [r[0] for r in await conn.fetch(TABLES)]
+    tables = [r[0] for r in await conn.fetch(queries.TABLES)]
     for statement in grant_statements(role, tables):
         await conn.execute(statement)
-    if await conn.fetchval(CAN_CREATE, role):
+    if await conn.fetchval(queries.CAN_CREATE, role):
         # PostgreSQL before 15 lets PUBLIC create in the public schema; its owner can take that back
-        if await conn.fetchval(OWNS_SCHEMA):
-            await conn.execute("revoke create on schema public from public")
-        if await conn.fetchval(CAN_CREATE, role):
+        if await conn.fetchval(queries.OWNS_SCHEMA):
+            await conn.execute(queries.REVOKE_PUBLIC_CREATE)
+        if await conn.fetchval(queries.CAN_CREATE, role):
             raise RoleError(f"the service's database role {role!r} may create objects in schema public: run "
                             "`revoke create on schema public from public` as the schema's owner")
 
@@ -151,10 +139,10 @@ async def ensure_login_role(conn: asyncpg.Connection, role: str, password: str) 
 
     Needs CREATEROLE; the role gets no attribute beyond LOGIN.
     """
-    exists = await conn.fetchval("select 1 from pg_roles where rolname = $1", role)
+    exists = await conn.fetchval(queries.ROLE_EXISTS, role)
     verb = "alter" if exists else "create"
     # a password is a literal in ALTER/CREATE ROLE (no parameters there): quoted by PostgreSQL itself
-    literal = await conn.fetchval("select quote_literal($1)", password)
+    literal = await conn.fetchval(queries.QUOTE_LITERAL, password)
     await conn.execute(f"{verb} role {_ident(role)} with login nosuperuser nocreatedb nocreaterole "
                        f"nobypassrls password {literal}")
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
+from service.core import queries
+
 LEVELS = ("nation", "province", "city", "county", "street", "community")
 LEVEL_RANK = {level: i for i, level in enumerate(LEVELS)}
 # how many change_seq values to read again on each refresh, so a transaction that took its seq
@@ -25,19 +27,13 @@ class Node(msgspec.Struct, frozen=True):
     county_code: str | None
 
 
-_LOAD = """
-select code, parent_code, level, name, population, path, county_code, change_seq
-from jurisdiction where change_seq > $1 order by change_seq
-"""
-
-
 class JurisdictionTree:
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
         self.last_seq = 0
 
     async def refresh(self, conn: asyncpg.Connection) -> int:
-        rows = await conn.fetch(_LOAD, max(0, self.last_seq - SEQ_OVERLAP))
+        rows = await conn.fetch(queries.TREE_SINCE, max(0, self.last_seq - SEQ_OVERLAP))
         for r in rows:
             self.nodes[r["code"]] = Node(
                 code=r["code"], parent_code=r["parent_code"], level=r["level"], name=r["name"],
@@ -64,3 +60,18 @@ class JurisdictionTree:
     def county_of(self, code: str) -> str | None:
         node = self.nodes.get(code)
         return node.county_code if node else None
+
+
+async def lookup(conn: asyncpg.Connection, code: str, *, tree: JurisdictionTree | None = None) -> Node | None:
+    """The jurisdiction `code`, or None when there is none: the one way to look a code up.
+
+    From the tree when it is given and holds the code; else from the database, so a code created a
+    moment ago (before this process heard of it) is found. A code's level and existence never change
+    once created; its path and county move with `move` and reach the tree a moment later, so a caller
+    that needs a path read in its own transaction passes no tree.
+    """
+    node = tree.get(code) if tree is not None else None
+    if node is None:
+        row = await conn.fetchrow(queries.NODE, code)
+        node = Node(**dict(row)) if row is not None else None
+    return node

@@ -21,6 +21,7 @@ import msgspec
 from service.core import audit, exports, written
 from service.core.audit import Actor
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from service.counties.service import load_settings
 from service.policy.apply import COUNTY_RULES, judge, refusal
 from service.registry import certificates, plaques, queries
 from service.registry.schemas import (
@@ -42,7 +43,6 @@ from service.registry.schemas import (
     ReleaseRead,
     SimilarItem,
 )
-from service.settings_county import load as load_settings
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8), "CST")
 ENTRY_PAGE_MAX = 1000

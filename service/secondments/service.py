@@ -19,12 +19,14 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service import settings_county
 from service.calendar import workdays
 from service.core import audit
 from service.core.audit import Actor
 from service.core.errors import Forbidden, InvalidParam, InvalidTransition, NotFound, ValidationFailed
 from service.core.schemas import within_years
+from service.counties.schemas import DEFAULTS as DEFAULT_SETTINGS
+from service.counties.schemas import CountySettings
+from service.counties.service import load_settings
 from service.notifications.outbox import enqueue
 from service.secondments import borrower, queries
 from service.secondments.schemas import (
@@ -40,7 +42,6 @@ from service.secondments.schemas import (
     SecondmentRead,
     SecondmentReturn,
 )
-from service.settings_county import CountySettings
 from service.workers import service as workers
 
 SOURCE = "《中共中央办公厅 国务院办公厅关于加强社区工作者队伍建设的意见》（2024年）第17条"
@@ -269,7 +270,7 @@ async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCr
             else:
                 bad(f"workers[{i}]", f"社区工作者 {ref} 属于其他街道的社区 (worker {ref} is a worker of another "
                     "street)", RULE_TEXT["street_scope"])
-    settings = await settings_county.load(conn, county_code=county_code) if county_code else settings_county.DEFAULTS
+    settings = await load_settings(conn, county_code=county_code) if county_code else DEFAULT_SETTINGS
     broken = _duration_rules(data, settings)
     ids = [w["id"] for w in found.values()]
     for other in await conn.fetch(queries.OTHER_SECONDMENTS, ids, None):
@@ -331,7 +332,7 @@ async def _refuse_county_level(
     if scope is None or county is None:
         raise Forbidden("县级以上机关不得借调社区工作者 (organs at county level or above may not second community "
                         "workers)", rule=RULE_TEXT[key])
-    settings = await settings_county.load(conn, county_code=county)
+    settings = await load_settings(conn, county_code=county)
     if key == "disguised_secondment":
         assert who.destination is not None
         name, at = who.destination
@@ -487,7 +488,7 @@ async def request_extension(
         raise InvalidTransition(
             f"只有已批准或借调中的申请可以延期，当前状态 {before.status} (only an approved or active secondment can "
             "be extended)", allowed=sorted(TRANSITIONS[before.status]), extra={"current_status": before.status})
-    settings = await settings_county.load(conn, county_code=before.county_code)
+    settings = await load_settings(conn, county_code=before.county_code)
     broken = []
     if today > before.end_date:
         broken.append(_rule("extension_before_expiry", field="new_end_date",

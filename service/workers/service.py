@@ -13,10 +13,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service import settings_county
 from service.core import audit, exports
 from service.core.audit import Actor
 from service.core.errors import InvalidParam, NotFound, ValidationFailed
+from service.counties.service import load_settings
 from service.workers import queries
 from service.workers.schemas import (
     CommunityStaffing,
@@ -268,7 +268,7 @@ async def staffing(conn: asyncpg.Connection, *, jurisdiction: str, on: date | No
     for c in communities:
         county = c["county_code"]
         if county not in per_county:
-            per_county[county] = (await settings_county.load(conn, county_code=county)).workers_per_10k_residents
+            per_county[county] = (await load_settings(conn, county_code=county)).workers_per_10k_residents
         per_10k = per_county[county]
         standard, required = required_workers(population=c["population"], per_10k=per_10k)
         in_post, seconded = counts[c["code"]]["in_post"], counts[c["code"]]["seconded"]
@@ -309,7 +309,7 @@ async def history(
         raise ValidationFailed.field("from", "起始日期晚于结束日期 (from is after to)")
     if (last - first).days > 366 * 10:
         raise ValidationFailed.field("from", "至多十年 (at most ten years at a time)")
-    per_10k = (await settings_county.load(conn, county_code=community["county_code"])).workers_per_10k_residents
+    per_10k = (await load_settings(conn, county_code=community["county_code"])).workers_per_10k_residents
     _, required = required_workers(population=community["population"], per_10k=per_10k)
     points = []
     for r in await conn.fetch(queries.HISTORY, community_code, first, last):

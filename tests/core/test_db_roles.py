@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from service.audit.sequencer import Sequencer, sources_present
+from service.core import queries as core_queries
 from service.core import roles
 from service.core.db import connect, create_pool
 from service.core.migrate import migrate
@@ -38,7 +39,7 @@ async def refused(conn: asyncpg.Connection, sql: str) -> str:
 
 
 async def test_every_table_has_declared_rights_for_the_service(db):
-    tables = {r[0] for r in await db.fetch(roles.TABLES)}
+    tables = {r[0] for r in await db.fetch(core_queries.TABLES)}
     undeclared = sorted(tables - set(roles.TABLE_RIGHTS))
     assert not undeclared, (f"tables without rights for the service's role: {undeclared}; declare them in "
                             "service/core/roles.py TABLE_RIGHTS (SELECT and INSERT, plus UPDATE/DELETE if needed)")

@@ -12,11 +12,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from service import settings_county
 from service.core.audit import Actor
 from service.core.authz import Permission
 from service.core.db import DB
 from service.core.errors import ServiceError
+from service.counties.service import load_settings
 from service.secondments import service as secondments
 from service.secondments.routes import request_domain
 from service.secondments.schemas import SecondmentDecision, SecondmentReturn
@@ -85,7 +85,7 @@ class SecondmentPages(Controller):
                 effect = await secondments.staffing_warning(db, community_code=where, start=s.start_date,
                                                             worker_count=len(s.workers))
         code = where or s.county_code
-        limits = await settings_county.load(db, county_code=s.county_code)
+        limits = await load_settings(db, county_code=s.county_code)
         months = {"max_duration": limits.secondment_max_months, "total_duration": limits.secondment_total_max_months,
                   "cooldown": limits.secondment_cooldown_months}
         rules = {key: text.format(n=months.get(key, "")) for key, text in secondments.RULE_TEXT.items()}

@@ -1,11 +1,10 @@
-"""Per-county figures: every number of DOMAIN.md is a default a county may change."""
+"""Per-county figures: every number of docs/domain.md is a default a county may change."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import asyncpg
 import msgspec
+
+from service.core.schemas import Output
 
 
 class CountySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -30,10 +29,9 @@ class CountySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 DEFAULTS = CountySettings()
 
 
-async def load(conn: asyncpg.Connection, *, county_code: str) -> CountySettings:
-    raw: dict[str, Any] | None = await conn.fetchval(
-        "select settings from county_setting where county_code = $1", county_code
-    )
-    if not raw:
-        return DEFAULTS
-    return msgspec.convert({**msgspec.to_builtins(DEFAULTS), **raw}, CountySettings)
+class CountySettingsRead(Output):
+    county_code: str
+    settings: CountySettings
+    overridden: list[str]
+    """the keys this county set; every other value is the default"""
+    defaults: CountySettings

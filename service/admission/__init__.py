@@ -1,0 +1,1 @@
+"""Admission review (准入审核): requests, screening, decisions."""
