@@ -66,10 +66,12 @@ class PublishedLists:
 async def answer(request: Any, key: tuple[Any, ...], produce: Any) -> Any:
     """The published answer for `key`: from memory, or made by `produce(conn) -> (body, tag)` on a
     read-only connection and kept. A caller bringing a read-your-writes marker is answered fresh."""
-    from service.core.replica import marker_of, read_connection
+    from service.core.replica import read_connection
 
     lists: PublishedLists = request.app.state.published
-    fresh = request.app.state.reads.replica is not None and marker_of(request) is not None
+    # with a read replica nothing is kept: the replica serves these reads (docs/scaling.md), and an entry
+    # filled from it before it replayed a change would outlive the change's forgetting
+    fresh = request.app.state.reads.replica is not None
     entry = None if fresh else lists.cache.get(key)
     if entry is None:
         generation = lists.cache.generation
@@ -86,7 +88,7 @@ async def list_at(request: Any, conn: asyncpg.Connection, *, county_code: str) -
     from service.registry import service
 
     lists: PublishedLists | None = getattr(request.app.state, "published", None)
-    if lists is None:
+    if lists is None or request.app.state.reads.replica is not None:  # with a replica: see answer()
         return await service.list_at(conn, county_code=county_code, as_of=None)
     key = ("list_at", county_code, service.today())
     held = lists.decoded.get(key)
