@@ -42,6 +42,7 @@ test: $(TEST_STAMP) browser interop
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check service tests bench
+	$(BIN)/lint-imports --no-cache
 
 openapi: $(STAMP)
 	$(BIN)/matter-registry export-openapi openapi/openapi.json

@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bench.registry.run import wait_ready
 from service.audit import note, witness
 from service.core.audit import Actor, record
 from service.core.db import connect, create_pool, recreate_database
@@ -65,19 +66,6 @@ async def prepare(server_url: str) -> str:
     url = await recreate_database(server_url, DB)
     await migrate_and_load(url, pepper=PEPPER.encode())
     return url
-
-
-async def wait_ready(base: str, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    async with httpx.AsyncClient(timeout=2) as http:
-        while time.monotonic() < deadline:
-            try:
-                if (await http.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.3)
-    raise RuntimeError("the server did not become ready")
 
 
 async def append(url: str, rate: float, stop: asyncio.Event) -> int:
@@ -115,7 +103,7 @@ async def witness_loop(base: str, name: str, key: Ed25519PrivateKey, state: Path
 
 async def measure(base: str, url: str, keys: dict[str, Ed25519PrivateKey], tmp: Path, seconds: float,
                   rate: float) -> dict[str, Any]:
-    await wait_ready(base)
+    await asyncio.to_thread(wait_ready, base)
     stop = asyncio.Event()
     rounds: list[dict[str, Any]] = []
     started = dt.datetime.now(dt.UTC)
