@@ -142,3 +142,8 @@ select scope, code, title, item->>'basis' as basis, item->>'basis_number' as bas
 from registry_item
 where scope = any($1::text[]) and kind = 'certificate' and list = 'cancelled' and status = 'active'
 """
+# similar.py: the items the in-memory similarity index is built from
+SIMILAR_ITEMS = """
+select scope, code, title, content, list, kind from registry_item
+where scope = any($1::text[]) and status <> 'retired'
+"""

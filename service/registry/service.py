@@ -20,6 +20,7 @@ import msgspec
 
 from service.core import audit, exports
 from service.core.audit import Actor
+from service.core.clock import today
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from service.counties.service import load_settings
 from service.policy.apply import COUNTY_RULES, judge, refusal
@@ -44,7 +45,6 @@ from service.registry.schemas import (
     SimilarItem,
 )
 
-CHINA = datetime.timezone(datetime.timedelta(hours=8), "CST")
 ENTRY_PAGE_MAX = 1000
 TRANSITIONS = {  # entry type -> (statuses it applies to, status after)
     "amend": (("active", "suspended"), None),
@@ -59,11 +59,6 @@ def _invalid(name: str, reason: str, *, rule: str | None = None) -> ValidationFa
     error = ValidationFailed.field(name, reason, rule=rule)
     error.rule = rule
     return error
-
-
-def today() -> datetime.date:
-    """The date in China, where every list takes effect."""
-    return datetime.datetime.now(CHINA).date()
 
 
 def scope_domain(scope: str) -> str:
