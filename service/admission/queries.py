@@ -1,9 +1,5 @@
 """SQL of the admission area ($n parameters only)."""
 
-TARGETS = """
-select code, level, county_code from jurisdiction where code = any($1::text[])
-"""
-
 NEXT_GROUP = "select nextval(pg_get_serial_sequence('admission_request', 'id'))"
 
 # the request and its first transition in one round trip

@@ -40,7 +40,7 @@ from service.core.clock import CHINA, today
 from service.core.db import write_together
 from service.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from service.core.schemas import within_years
-from service.core.tree import JurisdictionTree, lookup
+from service.core.tree import JurisdictionTree, lookup, lookup_many
 from service.notifications import addresses, outbox
 from service.notifications.delivery import standard_secret
 from service.policy.apply import check_text, rule_definition, validate_county_rule
@@ -195,21 +195,17 @@ async def _route(conn: asyncpg.Connection, targets: list[str],
                  tree: JurisdictionTree | None = None) -> dict[str, list[str]]:
     """Targets grouped by county; each must be a known county, street or community.
 
-    With the process's jurisdiction tree (kept current by the `jurisdictions` topic), no query."""
+    With the process's jurisdiction tree (kept current by the `jurisdictions` topic), no query for a
+    code it holds."""
     wanted = list(dict.fromkeys(targets))
-    rows: dict[str, Any]
-    if tree is not None:
-        nodes = [tree.get(code) for code in wanted]
-        rows = {n.code: {"level": n.level, "county_code": n.county_code} for n in nodes if n is not None}
-    else:
-        rows = {r["code"]: r for r in await conn.fetch(queries.TARGETS, wanted)}
+    nodes = await lookup_many(conn, wanted, tree=tree)
     by_county: dict[str, list[str]] = {}
     for code in wanted:
-        row = rows.get(code)
-        if row is None or row["level"] not in ("county", "street", "community") or row["county_code"] is None:
+        node = nodes.get(code)
+        if node is None or node.level not in ("county", "street", "community") or node.county_code is None:
             raise ValidationFailed.field("targets", f"{code} 不是已知的县、街道或社区 (not a known county, street or "
                                          "community)", rule="admission.targets")
-        by_county.setdefault(row["county_code"], []).append(code)
+        by_county.setdefault(node.county_code, []).append(code)
     return by_county
 
 

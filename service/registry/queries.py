@@ -1,7 +1,5 @@
 """The registry's SQL."""
 
-JURISDICTION = "select code, level, name, county_code from jurisdiction where code = $1"
-
 NEXT_ENTRY_NUMBER = """
 update registry_entry_counter set last_number = last_number + 1 where singleton returning last_number
 """

@@ -51,7 +51,6 @@ update community_worker set display_name = $2, community_code = $3, post = $4, s
 where worker_ref = $1
 """
 
-COMMUNITY = "select code, name, level, path, population, county_code, parent_code from jurisdiction where code = $1"
 COMMUNITIES_UNDER = """
 select code, name, population, county_code, parent_code from jurisdiction
 where path like $1 || '%' and level = 'community' order by code

@@ -17,7 +17,7 @@ from service.core import audit, exports
 from service.core.audit import Actor
 from service.core.clock import today
 from service.core.errors import InvalidParam, NotFound, ValidationFailed
-from service.core.tree import JurisdictionTree, lookup_many
+from service.core.tree import JurisdictionTree, Node, lookup, lookup_many
 from service.counties.service import load_settings
 from service.workers import queries
 from service.workers.schemas import (
@@ -69,10 +69,10 @@ async def community_of(conn: asyncpg.Connection, *, worker_ref: str) -> str | No
 
 
 async def list_workers(conn: asyncpg.Connection, *, jurisdiction: str, status: str | None) -> list[WorkerRead]:
-    node = await conn.fetchrow(queries.COMMUNITY, jurisdiction)
+    node = await lookup(conn, jurisdiction)
     if node is None:
         raise NotFound(f"行政区划 {jurisdiction} 不存在 (unknown jurisdiction {jurisdiction})")
-    return [_read(r) for r in await conn.fetch(queries.LIST, node["path"], today(), status)]
+    return [_read(r) for r in await conn.fetch(queries.LIST, node.path, today(), status)]
 
 
 def _field_problems(*, worker_ref: str, display_name: str) -> list[InvalidParam]:
@@ -87,9 +87,9 @@ def _field_problems(*, worker_ref: str, display_name: str) -> list[InvalidParam]
     return found
 
 
-async def _community(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
-    row = await conn.fetchrow(queries.COMMUNITY, code)
-    return row if row is not None and row["level"] == "community" else None
+async def _community(conn: asyncpg.Connection, code: str) -> Node | None:
+    node = await lookup(conn, code)
+    return node if node is not None and node.level == "community" else None
 
 
 async def create(conn: asyncpg.Connection, *, actor: Actor, data: WorkerCreate) -> WorkerRead:
@@ -249,11 +249,11 @@ def required_workers(*, population: int | None, per_10k: float) -> tuple[float, 
 
 
 async def staffing(conn: asyncpg.Connection, *, jurisdiction: str, on: date | None = None) -> StaffingReport:
-    node = await conn.fetchrow(queries.COMMUNITY, jurisdiction)
+    node = await lookup(conn, jurisdiction)
     if node is None:
         raise NotFound(f"行政区划 {jurisdiction} 不存在 (unknown jurisdiction {jurisdiction})")
     day = on or today()
-    communities = await conn.fetch(queries.COMMUNITIES_UNDER, node["path"])
+    communities = await conn.fetch(queries.COMMUNITIES_UNDER, node.path)
     counts = {r["code"]: r for r in await conn.fetch(queries.STAFFING, [c["code"] for c in communities], day)}
     per_county: dict[str, float] = {}
     rows: list[CommunityStaffing] = []
@@ -301,12 +301,12 @@ async def history(
         raise ValidationFailed.field("from", "起始日期晚于结束日期 (from is after to)")
     if (last - first).days > 366 * 10:
         raise ValidationFailed.field("from", "至多十年 (at most ten years at a time)")
-    per_10k = (await load_settings(conn, county_code=community["county_code"])).workers_per_10k_residents
-    _, required = required_workers(population=community["population"], per_10k=per_10k)
+    per_10k = (await load_settings(conn, county_code=community.county_code)).workers_per_10k_residents
+    _, required = required_workers(population=community.population, per_10k=per_10k)
     points = []
     for r in await conn.fetch(queries.HISTORY, community_code, first, last):
         present = max(0, r["in_post"] - r["seconded"])
         points.append(StaffingPoint(on=r["on_date"], in_post=r["in_post"], seconded=r["seconded"], present=present,
                                     required=required, shortfall=max(0, required - present)))
-    return StaffingHistory(community_code=community_code, community_name=community["name"],
-                           population=community["population"], method=HISTORY_METHOD, points=points)
+    return StaffingHistory(community_code=community_code, community_name=community.name,
+                           population=community.population, method=HISTORY_METHOD, points=points)
