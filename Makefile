@@ -40,8 +40,11 @@ interop:
 test: $(TEST_STAMP) browser interop
 	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
+# ruff; the layers: no SQL outside queries.py (tools/lint_sql.py), the import contracts of pyproject.toml
+# (lint-imports). tests/test_layers.py runs the last two in `make test` as well.
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff check service tests bench tools
+	$(BIN)/python tools/lint_sql.py
 	$(BIN)/lint-imports --no-cache
 
 openapi: $(STAMP)

@@ -8,12 +8,13 @@ import datetime
 import asyncpg
 import msgspec
 
-from service.admission import service
+from service.admission import queries, service
 from service.admission.schemas import AdmissionSubmission, Decision
 from service.admission.screening import read_rules_file
 from service.complaints import service as complaints
 from service.complaints.schemas import ComplaintCreate, RefusalCreate
 from service.core.audit import SYSTEM
+from service.core.clock import today
 from service.core.settings import PROJECT_ROOT
 
 CHECK = "（待核对国务院办公厅通知）"
@@ -40,7 +41,7 @@ COUNTY = "430121"
 
 def _request(title: str, content: str, *, role: str = "assisting", start_in_days: int = 90,
              **extra: object) -> AdmissionSubmission:
-    start = service.today() + datetime.timedelta(days=start_in_days)
+    start = today() + datetime.timedelta(days=start_in_days)
     body: dict[str, object] = {
         "kind": "task", "list": "assisting", "title": title, "content": content,
         "targets": ["430121001", "430121002"], "community_role": role,
@@ -54,13 +55,11 @@ def _request(title: str, content: str, *, role: str = "assisting", start_in_days
 async def load_admission(conn: asyncpg.Connection) -> None:
     await service.sync_rules_file(conn, rules=read_rules_file(PROJECT_ROOT / "policies"))
     await conn.executemany(
-        "insert into calendar_day (day, kind, name, county_code, created_by) values ($1, $2, $3, null, $4) "
-        "on conflict do nothing",
+        queries.DEMO_NATIONAL_DAY,
         [(datetime.date.fromisoformat(d), k, n + CHECK, "demo: 2026 national holidays, to be checked")
          for d, k, n in HOLIDAYS_2026])
     clients = {r["name"]: r for r in await conn.fetch(
-        "select id, name, organisation, organisation_level from api_client where name = any($1::text[])",
-        ["civil-affairs", "housing-bureau", "wangcheng-civil"])}
+        queries.DEMO_CLIENTS, ["civil-affairs", "housing-bureau", "wangcheng-civil"])}
 
     def submitter(name: str) -> service.Submitter:
         c = clients[name]
@@ -101,9 +100,7 @@ async def load_admission(conn: asyncpg.Connection) -> None:
     # overdue: submitted long ago, the decision deadline passed (demo only: dates moved back)
     overdue = await submit("civil-affairs", _request(
         "社区残疾人康复需求登记", "协助残联登记辖区残疾人康复服务需求。"))
-    await conn.execute(
-        "update admission_request set submitted_at = submitted_at - interval '40 days', "
-        "decision_due = current_date - 5 where id = $1", overdue)
+    await conn.execute(queries.DEMO_MAKE_OVERDUE, overdue)
     # a community's refusal and an anonymous complaint
     refusal = await complaints.record_refusal(conn, actor=SYSTEM, data=RefusalCreate(
         community_code="430121001001", department="长沙县某局", matter_title="要求社区代收保险费",

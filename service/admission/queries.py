@@ -1,9 +1,5 @@
 """SQL of the admission area ($n parameters only)."""
 
-TARGETS = """
-select code, level, county_code from jurisdiction where code = any($1::text[])
-"""
-
 NEXT_GROUP = "select nextval(pg_get_serial_sequence('admission_request', 'id'))"
 
 # the request and its first transition in one round trip
@@ -141,6 +137,7 @@ returning id, county_code, rule, match_type, pattern, severity, message, source,
 """
 
 RULE_COUNTY = "select county_code from screening_rule where id = $1"
+CLIENT_LEVEL = "select organisation_level from api_client where id = $1"
 
 CLIENT = "select id, name, organisation, organisation_level from api_client where id = $1"
 
@@ -163,4 +160,15 @@ select percentile_cont(0.5) within group (order by extract(epoch from decided_at
 from admission_request
 where county_code = any($1::text[]) and decided_at is not null and submitted_at is not null
   and decided_at >= $2
+"""
+
+# demo.py: the demo's holidays, the clients it acts as, one request made overdue by moving its dates back
+DEMO_NATIONAL_DAY = """
+insert into calendar_day (day, kind, name, county_code, created_by) values ($1, $2, $3, null, $4)
+on conflict do nothing
+"""
+DEMO_CLIENTS = "select id, name, organisation, organisation_level from api_client where name = any($1::text[])"
+DEMO_MAKE_OVERDUE = """
+update admission_request set submitted_at = submitted_at - interval '40 days', decision_due = current_date - 5
+where id = $1
 """

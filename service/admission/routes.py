@@ -47,7 +47,7 @@ async def request_county(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """Guard domain resolver (also used by the web pages): the county of the admission request in the path."""
     raw = connection.path_params["request_id"]
     async with connection.app.state.pool.acquire() as conn:
-        code = await conn.fetchval("select county_code from admission_request where id = $1", raw)
+        code = await service.request_county(conn, request_id=raw)
     if code is None:
         raise NotFound(f"准入申请 {raw} 不存在 (admission request {raw} not found)")
     return str(code)
@@ -56,7 +56,7 @@ async def request_county(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 async def _rule_county(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     raw = connection.path_params["rule_id"]
     async with connection.app.state.pool.acquire() as conn:
-        code = await conn.fetchval("select county_code from screening_rule where id = $1", raw)
+        code = await service.rule_county(conn, rule_id=raw)
     if code is None:
         raise NotFound(f"规则 {raw} 不存在或为全国规则 (no county rule {raw})")
     return str(code)
@@ -257,7 +257,8 @@ class ScreeningRuleController(Controller):
           responses=problems(*AUTHED, 404, 409), security=SECURITY, status_code=201)
     async def add_rule(self, request: Request[Any, Any, Any], db: DB,
                        data: JSONBody[ScreeningRuleCreate]) -> ScreeningRuleRead:
-        return await service.add_rule(db, actor=Actor.from_connection(request, "county_reviewer"), data=data)
+        return await service.add_rule(db, actor=Actor.from_connection(request, "county_reviewer"), data=data,
+                                      tree=request.app.state.tree)
 
     @post("/{rule_id:int}/retire", operation_id="RetireScreeningRule", summary="Retire a county's own rule",
           opt={"permission": Permission("screening_rule", "manage", domain=_rule_county, hide=True)},

@@ -11,7 +11,6 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
@@ -37,17 +36,17 @@ from service.admission.schemas import (
 from service.admission.screening import screen
 from service.core import audit
 from service.core.audit import Actor
+from service.core.clock import CHINA, today
 from service.core.db import write_together
 from service.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from service.core.schemas import within_years
-from service.core.tree import JurisdictionTree
+from service.core.tree import JurisdictionTree, lookup, lookup_many
 from service.notifications import addresses, outbox
 from service.notifications.delivery import standard_secret
 from service.policy.apply import check_text, rule_definition, validate_county_rule
 from service.policy.engine import Engine, default_engine
 from service.registry import plaques
 
-CHINA = ZoneInfo("Asia/Shanghai")
 OPEN = ("submitted", "in_review")
 ALLOWED: dict[str, list[str]] = {
     "draft": ["submitted", "withdrawn"],
@@ -59,11 +58,6 @@ ALLOWED: dict[str, list[str]] = {
 VERB = {"draft": "draft", "submitted": "submit", "refused": "refuse", "in_review": "start_review",
         "approved": "approve", "rejected": "reject", "returned": "return", "withdrawn": "withdraw",
         "resubmitted": "resubmit", "revoked": "revoke"}
-
-
-def today() -> datetime.date:
-    """Deadlines are counted in China's calendar days."""
-    return datetime.datetime.now(CHINA).date()
 
 
 class Submitter(msgspec.Struct, frozen=True):
@@ -117,6 +111,18 @@ async def visible(conn: asyncpg.Connection, *, request_id: int, subject: str,
     if row["submitter"] != subject and not may_review(row["county_code"]):
         raise NotFound(f"准入申请 {request_id} 不存在 (admission request {request_id} not found)")
     return row
+
+
+async def request_county(conn: asyncpg.Connection, *, request_id: int) -> str | None:
+    """The county of an admission request (None: no such request), for the guard."""
+    code: str | None = await conn.fetchval(queries.REQUEST_COUNTY, request_id)
+    return code
+
+
+async def rule_county(conn: asyncpg.Connection, *, rule_id: int) -> str | None:
+    """The county of a screening rule (None: no such rule, or a national one), for the guard."""
+    code: str | None = await conn.fetchval(queries.RULE_COUNTY, rule_id)
+    return code
 
 
 async def _own(conn: asyncpg.Connection, *, request_id: int, subject: str) -> asyncpg.Record:
@@ -189,21 +195,17 @@ async def _route(conn: asyncpg.Connection, targets: list[str],
                  tree: JurisdictionTree | None = None) -> dict[str, list[str]]:
     """Targets grouped by county; each must be a known county, street or community.
 
-    With the process's jurisdiction tree (kept current by the `jurisdictions` topic), no query."""
+    With the process's jurisdiction tree (kept current by the `jurisdictions` topic), no query for a
+    code it holds."""
     wanted = list(dict.fromkeys(targets))
-    rows: dict[str, Any]
-    if tree is not None:
-        nodes = [tree.get(code) for code in wanted]
-        rows = {n.code: {"level": n.level, "county_code": n.county_code} for n in nodes if n is not None}
-    else:
-        rows = {r["code"]: r for r in await conn.fetch(queries.TARGETS, wanted)}
+    nodes = await lookup_many(conn, wanted, tree=tree)
     by_county: dict[str, list[str]] = {}
     for code in wanted:
-        row = rows.get(code)
-        if row is None or row["level"] not in ("county", "street", "community") or row["county_code"] is None:
+        node = nodes.get(code)
+        if node is None or node.level not in ("county", "street", "community") or node.county_code is None:
             raise ValidationFailed.field("targets", f"{code} 不是已知的县、街道或社区 (not a known county, street or "
                                          "community)", rule="admission.targets")
-        by_county.setdefault(row["county_code"], []).append(code)
+        by_county.setdefault(node.county_code, []).append(code)
     return by_county
 
 
@@ -405,7 +407,7 @@ async def decide(conn: asyncpg.Connection, *, actor: Actor, request_id: int, dec
                                effective_from=effective, item_code=code)
     level = None
     if row["client_id"] is not None:
-        level = await conn.fetchval("select organisation_level from api_client where id = $1", row["client_id"])
+        level = await conn.fetchval(queries.CLIENT_LEVEL, row["client_id"])
     await listing.admit(conn, actor=actor, row=row, code=code, organisation_level=level, effective_from=effective,
                         today=today())
     return await to_read(conn, row)
@@ -479,9 +481,10 @@ async def list_rules(conn: asyncpg.Connection, *, county_code: str | None) -> li
     return [_rule(r) for r in await conn.fetch(queries.RULES, [county_code] if county_code else [])]
 
 
-async def add_rule(conn: asyncpg.Connection, *, actor: Actor, data: ScreeningRuleCreate) -> ScreeningRuleRead:
-    level = await conn.fetchval("select level from jurisdiction where code = $1", data.county_code)
-    if level != "county":
+async def add_rule(conn: asyncpg.Connection, *, actor: Actor, data: ScreeningRuleCreate,
+                   tree: JurisdictionTree | None = None) -> ScreeningRuleRead:
+    county = await lookup(conn, data.county_code, tree=tree)
+    if county is None or county.level != "county":
         raise ValidationFailed.field("county_code", f"{data.county_code} 不是县级行政区 (not a county)")
     definition: dict[str, Any] | None = None
     pattern = data.pattern

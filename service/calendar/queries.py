@@ -16,3 +16,8 @@ delete from calendar_day where id = $1 returning id, day, kind, name, county_cod
 """
 
 DOMAIN = "select coalesce(county_code, '00') from calendar_day where id = $1"
+DAYS_BETWEEN = """
+select day, kind from calendar_day
+where (county_code is null or county_code = $1) and day between $2 and $3
+order by county_code nulls first
+"""

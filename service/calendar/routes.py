@@ -36,7 +36,7 @@ async def _body_county(connection: ASGIConnection[Any, Any, Any, Any]) -> str | 
 async def _day_domain(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     raw = connection.path_params["day_id"]
     async with connection.app.state.pool.acquire() as conn:
-        code = await conn.fetchval("select coalesce(county_code, '00') from calendar_day where id = $1", raw)
+        code = await service.day_domain(conn, day_id=raw)
     if code is None:
         raise NotFound(f"日历记录 {raw} 不存在 (not found)")
     return str(code)
@@ -66,7 +66,7 @@ class CalendarController(Controller):
           responses=problems(*AUTHED, 404, 409), security=[{"BearerToken": []}], status_code=201)
     async def add_day(self, request: Request[Any, Any, Any], db: DB,
                       data: JSONBody[CalendarDayCreate]) -> CalendarDayRead:
-        return await service.add_day(db, actor=Actor.from_connection(request), data=data)
+        return await service.add_day(db, actor=Actor.from_connection(request), data=data, tree=request.app.state.tree)
 
     @delete("/days/{day_id:int}", operation_id="RemoveCalendarDay", summary="Remove a holiday or make-up workday",
             opt={"permission": Permission("calendar", "manage", domain=_day_domain, hide=True)},

@@ -11,6 +11,7 @@ from service.calendar.schemas import CalendarDayCreate, CalendarDayRead, Working
 from service.core import audit
 from service.core.audit import Actor
 from service.core.errors import Conflict, NotFound, ValidationFailed
+from service.core.tree import JurisdictionTree, lookup
 
 
 async def list_days(conn: asyncpg.Connection, *, year: int, county_code: str | None) -> list[CalendarDayRead]:
@@ -18,10 +19,17 @@ async def list_days(conn: asyncpg.Connection, *, year: int, county_code: str | N
     return [CalendarDayRead(**dict(r)) for r in rows]
 
 
-async def add_day(conn: asyncpg.Connection, *, actor: Actor, data: CalendarDayCreate) -> CalendarDayRead:
+async def day_domain(conn: asyncpg.Connection, *, day_id: int) -> str | None:
+    """The county of a calendar day, '00' for a national one (None: no such day), for the guard."""
+    code: str | None = await conn.fetchval(queries.DOMAIN, day_id)
+    return code
+
+
+async def add_day(conn: asyncpg.Connection, *, actor: Actor, data: CalendarDayCreate,
+                  tree: JurisdictionTree | None = None) -> CalendarDayRead:
     if data.county_code is not None:
-        level = await conn.fetchval("select level from jurisdiction where code = $1", data.county_code)
-        if level != "county":
+        county = await lookup(conn, data.county_code, tree=tree)
+        if county is None or county.level != "county":
             raise ValidationFailed.field("county_code", f"{data.county_code} 不是县级行政区 (not a county)")
     if data.kind == "workday" and data.day.weekday() < 5:
         raise ValidationFailed.field("day", f"{data.day} 本来就是工作日 (a make-up workday falls on a weekend)",

@@ -8,11 +8,7 @@ from datetime import date, timedelta
 import asyncpg
 import msgspec
 
-_DAYS = """
-select day, kind from calendar_day
-where (county_code is null or county_code = $1) and day between $2 and $3
-order by county_code nulls first
-"""
+from service.calendar import queries
 
 
 class Calendar(msgspec.Struct, frozen=True):
@@ -61,5 +57,5 @@ def build(rows: Iterable[tuple[date, str]]) -> Calendar:
 
 
 async def load(conn: asyncpg.Connection, *, county_code: str | None, start: date, end: date) -> Calendar:
-    rows = await conn.fetch(_DAYS, county_code, start, end)
+    rows = await conn.fetch(queries.DAYS_BETWEEN, county_code, start, end)
     return build((r["day"], r["kind"]) for r in rows)

@@ -1,6 +1,8 @@
 """SQL of refusals and complaints."""
 
-COUNTY_OF = "select county_code, level from jurisdiction where code = $1"
+COMPLAINT_COUNTY = "select county_code from complaint where id = $1"
+ADMISSION_COUNTY = "select county_code from admission_request where id = $1"
+REFUSAL_COUNTY = "select county_code from matter_refusal where id = $1"
 
 INSERT_REFUSAL = """
 insert into matter_refusal (community_code, county_code, department, matter_title, receipt_id, reason, recorded_by)

@@ -48,7 +48,7 @@ async def complaint_county(connection: ASGIConnection[Any, Any, Any, Any]) -> st
     """Guard domain resolver (also used by the web pages): the county of the complaint in the path."""
     raw = connection.path_params["complaint_id"]
     async with connection.app.state.pool.acquire() as conn:
-        code = await conn.fetchval("select county_code from complaint where id = $1", raw)
+        code = await service.complaint_county(conn, complaint_id=raw)
     if code is None:
         raise NotFound(f"投诉 {raw} 不存在 (complaint not found)")
     return str(code)

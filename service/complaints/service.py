@@ -23,6 +23,7 @@ from service.core import audit
 from service.core.audit import Actor
 from service.core.auth import hash_token
 from service.core.errors import InvalidTransition, NotFound, RateLimited, ValidationFailed
+from service.core.tree import lookup
 
 COMPLAINTS_PER_HOUR = 10
 """per client address: enough for a community to report what happened, not enough to flood supervisors"""
@@ -56,10 +57,10 @@ def _who(actor: Actor) -> str:
 
 
 async def _county_of(conn: asyncpg.Connection, code: str, field: str) -> str:
-    row = await conn.fetchrow(queries.COUNTY_OF, code)
-    if row is None or row["county_code"] is None:
+    node = await lookup(conn, code)
+    if node is None or node.county_code is None:
         raise ValidationFailed.field(field, f"{code} 不是已知的县以下行政区 (not a known place within a county)")
-    return str(row["county_code"])
+    return node.county_code
 
 
 async def record_refusal(conn: asyncpg.Connection, *, actor: Actor, data: RefusalCreate) -> RefusalRead:
@@ -104,10 +105,10 @@ async def file_complaint(conn: asyncpg.Connection, *, actor: Actor, data: Compla
                           "this address; try again within the hour)")
     county = await _county_of(conn, data.jurisdiction_code, "jurisdiction_code")
     if data.admission_request_id is not None and await conn.fetchval(
-            "select county_code from admission_request where id = $1", data.admission_request_id) != county:
+            queries.ADMISSION_COUNTY, data.admission_request_id) != county:
         raise ValidationFailed.field("admission_request_id", "该准入申请不存在或不属于该县 (unknown request here)")
     if data.refusal_id is not None and await conn.fetchval(
-            "select county_code from matter_refusal where id = $1", data.refusal_id) != county:
+            queries.REFUSAL_COUNTY, data.refusal_id) != county:
         raise ValidationFailed.field("refusal_id", "该拒绝记录不存在或不属于该县 (unknown refusal here)")
     filed_by = None if actor.actor_type == "anonymous" else _who(actor)
     code = new_follow_code() if pepper is not None else None
@@ -138,6 +139,12 @@ async def follow_complaint(conn: asyncpg.Connection, *, complaint_id: int, code:
     values = dict(row)
     values.pop("follow_code_hash")
     return ComplaintProgress(**values)
+
+
+async def complaint_county(conn: asyncpg.Connection, *, complaint_id: int) -> str | None:
+    """The county of a complaint (None: no such complaint), for the guard."""
+    code: str | None = await conn.fetchval(queries.COMPLAINT_COUNTY, complaint_id)
+    return code
 
 
 async def visible_complaint(conn: asyncpg.Connection, *, complaint_id: int) -> asyncpg.Record:

@@ -43,6 +43,9 @@ select code, parent_code, level, name, population, path, county_code, change_seq
 from jurisdiction where change_seq > $1 order by change_seq
 """
 NODE = "select code, parent_code, level, name, population, path, county_code from jurisdiction where code = $1"
+NODES = """
+select code, parent_code, level, name, population, path, county_code from jurisdiction where code = any($1::text[])
+"""
 
 # core/db.py, core/replica.py
 WAL_INSERT_LSN = "select pg_current_wal_insert_lsn()::text"

@@ -5,6 +5,8 @@ Loaded once in the lifespan and refreshed from rows whose change_seq moved (see 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import asyncpg
 import msgspec
 
@@ -75,3 +77,20 @@ async def lookup(conn: asyncpg.Connection, code: str, *, tree: JurisdictionTree 
         row = await conn.fetchrow(queries.NODE, code)
         node = Node(**dict(row)) if row is not None else None
     return node
+
+
+async def lookup_many(conn: asyncpg.Connection, codes: Iterable[str], *, tree: JurisdictionTree | None = None
+                      ) -> dict[str, Node]:
+    """`lookup` for many codes: those the tree holds from it, the rest in one query; unknown codes are absent."""
+    found: dict[str, Node] = {}
+    missing = []
+    for code in set(codes):
+        node = tree.get(code) if tree is not None else None
+        if node is None:
+            missing.append(code)
+        else:
+            found[code] = node
+    if missing:
+        for row in await conn.fetch(queries.NODES, missing):
+            found[row["code"]] = Node(**dict(row))
+    return found

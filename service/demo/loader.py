@@ -14,7 +14,7 @@ from service.core.db import connect
 from service.core.migrate import migrate
 from service.core.roles import user_of
 from service.core.settings import PROJECT_ROOT
-from service.demo import data
+from service.demo import data, queries
 from service.identity import service as identity
 from service.identity.schemas import ClientCreate, RoleGrant, TokenCreate, UserCreate
 from service.jurisdictions import service as jurisdictions
@@ -34,7 +34,7 @@ class Credentials(msgspec.Struct):
 
 
 async def is_loaded(conn: asyncpg.Connection) -> bool:
-    return bool(await conn.fetchval("select exists(select 1 from jurisdiction where code = $1)", data.COUNTY))
+    return bool(await conn.fetchval(queries.LOADED, data.COUNTY))
 
 
 async def load(conn: asyncpg.Connection, *, pepper: bytes) -> Credentials | None:

@@ -116,7 +116,8 @@ class IdentityController(Controller):
     async def create_client(self, request: Request[Any, Any, Any], db: DB,
                             data: JSONBody[ClientCreate]) -> ClientRead:
         return await service.create_client(db, actor=Actor.from_connection(request, "admin"), data=data,
-                                           development=request.app.state.settings.dev_mode)
+                                           development=request.app.state.settings.dev_mode,
+                                           tree=request.app.state.tree)
 
     @get("/clients/{client_id:int}", operation_id="GetClient", summary="One API client",
          opt=_manage(_client_domains), responses=problems(*AUTHED, 404))
@@ -149,7 +150,8 @@ class IdentityController(Controller):
           opt=_manage(_grant_domains), responses=problems(*AUTHED, 404, 409))
     async def grant_role(self, request: Request[Any, Any, Any], db: DB,
                          data: JSONBody[RoleGrant]) -> RoleAssignmentRead:
-        return await service.grant_role(db, actor=Actor.from_connection(request, "admin"), data=data)
+        return await service.grant_role(db, actor=Actor.from_connection(request, "admin"), data=data,
+                                        tree=request.app.state.tree)
 
     @post("/role-assignments/{assignment_id:int}/revoke", operation_id="RevokeRole",
           summary="Revoke a role assignment (kept, marked revoked)",

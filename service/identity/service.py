@@ -13,6 +13,7 @@ from service.core import audit
 from service.core.audit import Actor
 from service.core.auth import hash_token, new_token
 from service.core.errors import Conflict, NotFound, ValidationFailed
+from service.core.tree import JurisdictionTree, lookup
 from service.identity import queries
 from service.identity.schemas import (
     ClientCreate,
@@ -123,13 +124,13 @@ async def end_sessions(conn: asyncpg.Connection, *, user_id: int) -> None:
 
 
 async def create_client(conn: asyncpg.Connection, *, actor: Actor, data: ClientCreate,
-                        development: bool = False) -> ClientRead:
+                        development: bool = False, tree: JurisdictionTree | None = None) -> ClientRead:
     if data.callback_url is not None:
         try:
             await addresses.check_public(data.callback_url, development=development)
         except addresses.CallbackRefused as exc:
             raise ValidationFailed.field("callback_url", str(exc), rule="callback.public-https") from exc
-    if await conn.fetchval("select 1 from jurisdiction where code = $1", data.jurisdiction_code) is None:
+    if await lookup(conn, data.jurisdiction_code, tree=tree) is None:
         raise ValidationFailed.field("jurisdiction_code", f"行政区划 {data.jurisdiction_code} 不存在 (unknown)")
     try:
         row = await conn.fetchrow(queries.INSERT_CLIENT, data.name, data.organisation, data.organisation_level,
@@ -210,10 +211,11 @@ async def revoke_token(conn: asyncpg.Connection, *, actor: Actor, token_id: int)
     return token
 
 
-async def grant_role(conn: asyncpg.Connection, *, actor: Actor, data: RoleGrant) -> RoleAssignmentRead:
+async def grant_role(conn: asyncpg.Connection, *, actor: Actor, data: RoleGrant,
+                     tree: JurisdictionTree | None = None) -> RoleAssignmentRead:
     if not await conn.fetchval(queries.PRINCIPAL_EXISTS, data.principal_type, data.principal_id):
         raise ValidationFailed.field("principal_id", f"{data.principal_type} {data.principal_id} 不存在 (unknown)")
-    if await conn.fetchval("select 1 from jurisdiction where code = $1", data.jurisdiction_code) is None:
+    if await lookup(conn, data.jurisdiction_code, tree=tree) is None:
         raise ValidationFailed.field("jurisdiction_code", f"行政区划 {data.jurisdiction_code} 不存在 (unknown)")
     try:
         row = await conn.fetchrow(queries.INSERT_ROLE, data.principal_type, data.principal_id, data.role,

@@ -34,44 +34,12 @@ import msgspec
 from litestar import Litestar
 
 from service.core.db import CONNECTION_ERRORS
+from service.notifications import queries
 from service.notifications.addresses import CallbackRefused, check_public
 
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-MR-Signature"
-
-_CLAIM = """
-with due as (
-    select o.id from outbox o
-    where o.delivered_at is null and o.given_up_at is null and o.next_attempt_at <= now()
-    order by o.next_attempt_at, o.id
-    limit $1
-    for update skip locked
-)
-update outbox o set next_attempt_at = now() + make_interval(secs => $2)
-from due, api_client c
-where o.id = due.id and c.id = o.client_id
-returning o.id, o.client_id, o.topic, o.subject_type, o.subject_id, o.payload, o.created_at, o.attempts,
-          c.callback_url, c.callback_secret
-"""
-
-_ATTEMPT = """
-insert into delivery_attempt (outbox_id, url, status_code, error, duration_ms) values ($1, $2, $3, $4, $5)
-"""
-
-_DELIVERED = "update outbox set delivered_at = now(), attempts = attempts + 1, last_error = null where id = $1"
-
-_RETRY = """
-update outbox set attempts = attempts + 1, last_error = $2,
-       next_attempt_at = case when $4 then next_attempt_at else now() + make_interval(secs => $3) end,
-       given_up_at = case when $4 then now() else null end
-where id = $1
-"""
-
-_NEXT_DUE = """
-select min(next_attempt_at) from outbox where delivered_at is null and given_up_at is null
-"""
-
 
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -171,7 +139,7 @@ class DeliveryWorker:
 
     async def _until_next_due(self) -> float:
         async with self._pool.acquire() as conn:
-            due: datetime.datetime | None = await conn.fetchval(_NEXT_DUE)
+            due: datetime.datetime | None = await conn.fetchval(queries.NEXT_DUE)
         if due is None:
             return self._idle
         seconds = (due - datetime.datetime.now(datetime.UTC)).total_seconds()
@@ -179,7 +147,7 @@ class DeliveryWorker:
 
     async def _claim(self, limit: int) -> list[asyncpg.Record]:
         async with self._pool.acquire() as conn, conn.transaction():
-            return list(await conn.fetch(_CLAIM, limit, self._lease))
+            return list(await conn.fetch(queries.CLAIM, limit, self._lease))
 
     async def _start(self, limit: int) -> int:
         """Claim what is due and deliver each row in a task of its own: a callback that hangs holds up
@@ -238,11 +206,11 @@ class DeliveryWorker:
         age = (datetime.datetime.now(datetime.UTC) - row["created_at"]).total_seconds()
         give_up = error is not None and age + self.backoff.delay(attempts) > self.backoff.give_up_after_s
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(_ATTEMPT, row["id"], url or "", status, error, duration)
+            await conn.execute(queries.ATTEMPT, row["id"], url or "", status, error, duration)
             if error is None:
-                await conn.execute(_DELIVERED, row["id"])
+                await conn.execute(queries.DELIVERED, row["id"])
             else:
-                await conn.execute(_RETRY, row["id"], error, self.backoff.delay(attempts), give_up)
+                await conn.execute(queries.RETRY, row["id"], error, self.backoff.delay(attempts), give_up)
 
 
 async def start_delivery(app: Litestar) -> Callable[[], Awaitable[None]] | None:

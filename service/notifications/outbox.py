@@ -10,17 +10,13 @@ from typing import Any
 
 import asyncpg
 
-_ENQUEUE = """
-insert into outbox (client_id, topic, subject_type, subject_id, payload)
-select id, $2, $3, $4, $5 from api_client where id = $1 and callback_url is not null
-returning id
-"""
+from service.notifications import queries
 
 
 def statement(*, client_id: int, topic: str, subject_type: str, subject_id: str,
               payload: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     """The INSERT of one delivery and its arguments (for `enqueue`, or `db.write_together`)."""
-    return _ENQUEUE, (client_id, topic, subject_type, subject_id, payload)
+    return queries.ENQUEUE, (client_id, topic, subject_type, subject_id, payload)
 
 
 async def enqueue(

@@ -1,7 +1,5 @@
 """The registry's SQL."""
 
-JURISDICTION = "select code, level, name, county_code from jurisdiction where code = $1"
-
 NEXT_ENTRY_NUMBER = """
 update registry_entry_counter set last_number = last_number + 1 where singleton returning last_number
 """
@@ -141,4 +139,9 @@ CANCELLED_CERTIFICATES = """
 select scope, code, title, item->>'basis' as basis, item->>'basis_number' as basis_number
 from registry_item
 where scope = any($1::text[]) and kind = 'certificate' and list = 'cancelled' and status = 'active'
+"""
+# similar.py: the items the in-memory similarity index is built from
+SIMILAR_ITEMS = """
+select scope, code, title, content, list, kind from registry_item
+where scope = any($1::text[]) and status <> 'retired'
 """

@@ -16,6 +16,7 @@ from service.core import written
 from service.core.audit import Actor, refuse
 from service.core.auth import identity_of
 from service.core.authz import Permission, path_domain
+from service.core.clock import today
 from service.core.db import DB, ReadDB
 from service.core.errors import NotFound
 from service.core.exports import CSV_MEDIA_TYPE
@@ -95,7 +96,7 @@ class RegistryController(Controller):
         q: TextQuery = None,
     ) -> ScopeItems:
         items = await service.scope_items(read_db, scope=list_scope, as_of=as_of)
-        return ScopeItems(scope=list_scope, as_of=as_of or service.today(),
+        return ScopeItems(scope=list_scope, as_of=as_of or today(),
                           items=service.filter_items(items, kind=kind, list_name=list_name, q=q))
 
     @get("/scopes/{list_scope:str}/export", operation_id="ExportScopeList", opt={"public": True},
@@ -105,7 +106,7 @@ class RegistryController(Controller):
         as_of: FromQuery[datetime.date | None] = None,
     ) -> Response[Any]:
         items = await service.scope_items(read_db, scope=list_scope, as_of=as_of)
-        when = as_of or service.today()
+        when = as_of or today()
         name = f"{list_scope}-{when.isoformat()}"
         if format == "json":
             return Response(msgspec.json.encode(ScopeItems(scope=list_scope, as_of=when, items=items)),

@@ -20,7 +20,9 @@ import msgspec
 
 from service.core import audit, exports, written
 from service.core.audit import Actor
+from service.core.clock import today
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from service.core.tree import lookup
 from service.counties.service import load_settings
 from service.policy.apply import COUNTY_RULES, judge, refusal
 from service.registry import certificates, plaques, queries
@@ -44,7 +46,6 @@ from service.registry.schemas import (
     SimilarItem,
 )
 
-CHINA = datetime.timezone(datetime.timedelta(hours=8), "CST")
 ENTRY_PAGE_MAX = 1000
 TRANSITIONS = {  # entry type -> (statuses it applies to, status after)
     "amend": (("active", "suspended"), None),
@@ -59,11 +60,6 @@ def _invalid(name: str, reason: str, *, rule: str | None = None) -> ValidationFa
     error = ValidationFailed.field(name, reason, rule=rule)
     error.rule = rule
     return error
-
-
-def today() -> datetime.date:
-    """The date in China, where every list takes effect."""
-    return datetime.datetime.now(CHINA).date()
 
 
 def scope_domain(scope: str) -> str:
@@ -105,23 +101,23 @@ async def check_scope(conn: asyncpg.Connection, *, scope: str) -> None:
     """A scope must name the nation, an existing province or an existing county."""
     if scope == "national":
         return
-    row = await conn.fetchrow(queries.JURISDICTION, scope)
+    row = await lookup(conn, scope)
     wanted = "province" if len(scope) == 2 else "county"
-    if row is None or row["level"] != wanted:
+    if row is None or row.level != wanted:
         raise NotFound(f"清单范围 {scope} 不存在 (unknown list scope {scope}: no such {wanted})",
                        extra={"scope": scope})
 
 
 async def county_of_community(conn: asyncpg.Connection, *, code: str) -> str:
-    row = await conn.fetchrow(queries.JURISDICTION, code)
-    if row is None or row["level"] != "community":
+    row = await lookup(conn, code)
+    if row is None or row.level != "community":
         raise NotFound(f"社区 {code} 不存在 (unknown community {code})", extra={"community_code": code})
-    return str(row["county_code"])
+    return str(row.county_code)
 
 
 async def check_county(conn: asyncpg.Connection, *, code: str) -> None:
-    row = await conn.fetchrow(queries.JURISDICTION, code)
-    if row is None or row["level"] != "county":
+    row = await lookup(conn, code)
+    if row is None or row.level != "county":
         raise NotFound(f"县 {code} 不存在 (unknown county {code})", extra={"county_code": code})
 
 

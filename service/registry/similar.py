@@ -21,18 +21,13 @@ from collections.abc import Iterable
 
 import asyncpg
 
+from service.registry import queries
 from service.registry.schemas import SimilarItem
 
 # letters and digits of any script (pg_trgm's ISWORDCHR under a UTF-8 locale); "_" is not one
 _WORD = re.compile(r"[^\W_]+")
 CONTENT_WEIGHT = 0.8
 SCOPES_KEPT = 512
-
-_ITEMS = """
-select scope, code, title, content, list, kind from registry_item
-where scope = any($1::text[]) and status <> 'retired'
-"""
-
 
 def trigrams(text: str) -> frozenset[str]:
     grams: set[str] = set()
@@ -102,7 +97,7 @@ class SimilarItems:
         missing = [s for s in scopes if s not in self._scopes]
         if missing:
             generation = self._generation
-            rows = await conn.fetch(_ITEMS, missing)
+            rows = await conn.fetch(queries.SIMILAR_ITEMS, missing)
             built = {s: ScopeIndex([r for r in rows if r["scope"] == s]) for s in missing}
             if generation != self._generation:
                 return [self._scopes.get(s) or built[s] for s in scopes]  # changed meanwhile: use, don't keep

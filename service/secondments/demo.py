@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import asyncpg
 
 from service.core.audit import Actor
+from service.core.clock import today
 from service.demo import data
-from service.secondments import jobs, service
+from service.secondments import jobs, queries, service
 from service.secondments.schemas import ExtensionCreate, Organ, SecondmentCreate, SecondmentDecision, SecondmentReturn
-from service.workers.service import today
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾"
             "丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段")
@@ -52,11 +52,8 @@ def _roster() -> list[Row]:
 
 
 async def load(conn: asyncpg.Connection) -> None:
-    await conn.executemany(
-        "insert into community_worker (worker_ref, display_name, community_code, post, start_date, status, left_date)"
-        " values ($1, $2, $3, $4, $5, $6, $7)", _roster())
-    clients = {r["name"]: r for r in await conn.fetch(
-        "select id, name, organisation, organisation_level from api_client")}
+    await conn.executemany(queries.DEMO_INSERT_WORKER, _roster())
+    clients = {r["name"]: r for r in await conn.fetch(queries.DEMO_CLIENTS)}
     now = today()
 
     def caller(name: str, *, client: str | None = None) -> service.Caller:

@@ -19,11 +19,11 @@ from litestar import Litestar
 
 from service.core import audit
 from service.core.audit import SYSTEM
+from service.core.clock import CHINA, today
 from service.core.db import CONNECTION_ERRORS
 from service.secondments import queries
 from service.secondments.schemas import DailyRunReport
 from service.secondments.service import get, notify_client
-from service.workers.service import CHINA, today
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ async def run_daily(conn: asyncpg.Connection, *, day: date | None = None) -> Dai
     """One run, in its own transaction on `conn`. Tests call this directly."""
     on = day or today()
     async with conn.transaction():
-        if not await conn.fetchval("select pg_try_advisory_xact_lock($1)", LOCK_KEY):
+        if not await conn.fetchval(queries.TRY_XACT_LOCK, LOCK_KEY):
             return DailyRunReport(ran=False, activated=[], overdue=[])
         started = await conn.fetch(queries.DUE_TO_START, on)
         for row in started:

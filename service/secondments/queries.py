@@ -38,6 +38,7 @@ where r.id = $1
 """
 
 DOMAIN = "select jurisdiction_code from secondment_request where id = $1"
+CLIENT_OF = "select client_id from secondment_request where id = $1"
 
 # $1 path prefix of the jurisdiction; $2 statuses (null: all); $3 organ name; $4 worker ref; $5 limit
 LIST = f"""
@@ -162,3 +163,13 @@ update secondment_request set status = 'overdue', overdue_since = end_date + 1, 
 where status = 'active' and end_date < $1
 returning id, client_id, jurisdiction_code, end_date
 """
+
+# jobs.py: one process runs the daily job
+TRY_XACT_LOCK = "select pg_try_advisory_xact_lock($1)"
+
+# demo.py: the demo roster and the clients it acts as
+DEMO_INSERT_WORKER = """
+insert into community_worker (worker_ref, display_name, community_code, post, start_date, status, left_date)
+values ($1, $2, $3, $4, $5, $6, $7)
+"""
+DEMO_CLIENTS = "select id, name, organisation, organisation_level from api_client"

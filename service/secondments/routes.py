@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from service.core.audit import Actor
 from service.core.auth import identity_of
 from service.core.authz import Authorizer, Permission
+from service.core.clock import today
 from service.core.db import DB
 from service.core.errors import NotFound
 from service.core.lifespan import STARTERS
@@ -28,7 +29,6 @@ from service.secondments.schemas import (
     SecondmentWithdraw,
 )
 from service.workers.routes import JurisdictionQuery, query_domain
-from service.workers.service import today
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}]
 BIGINT_MAX = 2**63 - 1

@@ -24,6 +24,7 @@ from service.core import audit
 from service.core.audit import Actor
 from service.core.errors import Forbidden, InvalidParam, InvalidTransition, NotFound, ValidationFailed
 from service.core.schemas import within_years
+from service.core.tree import Node, lookup
 from service.counties.schemas import DEFAULTS as DEFAULT_SETTINGS
 from service.counties.schemas import CountySettings
 from service.counties.service import load_settings
@@ -186,6 +187,12 @@ async def notify_client(
                                                        "topic": topic, "request": msgspec.to_builtins(request)})
 
 
+async def _notify(conn: asyncpg.Connection, *, request_id: int, topic: str, request: SecondmentRead) -> None:
+    """Tell the requesting client (if the request came from one) through the outbox."""
+    client_id: int | None = await conn.fetchval(queries.CLIENT_OF, request_id)
+    await notify_client(conn, client_id=client_id, topic=topic, request=request)
+
+
 class Borrower(msgspec.Struct, frozen=True, kw_only=True):
     """Who really borrows: the level and type the rules apply to, and what they were read from."""
 
@@ -198,7 +205,7 @@ class Borrower(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def borrower_of(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCreate,
-                      community: asyncpg.Record | None) -> Borrower:
+                      community: Node | None) -> Borrower:
     """The declared level, the calling client's and the one the name says (against the jurisdictions
     above the home community): the highest wins."""
     where = data.home_community_code if community is not None else caller.home_jurisdiction
@@ -216,8 +223,7 @@ async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCr
     within_years("end_date", data.end_date, today=today)
     # the same worker named twice is one secondment of that worker
     data = msgspec.structs.replace(data, workers=list(dict.fromkeys(data.workers)))
-    community = await conn.fetchrow("select code, level, path, county_code from jurisdiction where code = $1",
-                                    data.home_community_code)
+    community = await lookup(conn, data.home_community_code)
     who = await borrower_of(conn, caller=caller, data=data, community=community)
     level = who.level
     if level in COUNTY_OR_ABOVE:
@@ -238,17 +244,17 @@ async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCr
         bad("organ.other_level", "level 为 other 时须填写 other_level (other_level is required for level other)")
     street = next((name for name, lv in who.places if lv == "street"), None)
     # (for a community of another street the scope rule below already says it)
-    if community is not None and community["level"] == "community" and caller.may_submit(
+    if community is not None and community.level == "community" and caller.may_submit(
             data.home_community_code) and not borrower.names_the_office(data.organ.name, street):
         bad("organ.name", f"借用单位“{data.organ.name}”不是{street or '本街道（乡镇）'}：街道（乡镇）只能为"
             "本街道（乡镇）借调社区工作者", RULE_TEXT["borrower_is_street_office"])
     if data.end_date < data.start_date:
         bad("end_date", f"结束日期 {data.end_date} 早于开始日期 {data.start_date} (end_date before start_date)")
-    if community is None or community["level"] != "community":
+    if community is None or community.level != "community":
         bad("home_community_code", f"社区 {data.home_community_code} 不存在 (unknown community)")
         county_code = None
     else:
-        county_code = community["county_code"]
+        county_code = community.county_code
         if not caller.may_submit(data.home_community_code):
             bad("home_community_code", f"社区 {data.home_community_code} 不在本街道（乡镇）辖区内 "
                 "(the community is not under your street/township office)", RULE_TEXT["street_scope"])
@@ -317,18 +323,19 @@ async def submit(conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCr
 
 async def _refuse_county_level(
     conn: asyncpg.Connection, *, caller: Caller, data: SecondmentCreate, who: Borrower,
-    community: asyncpg.Record | None, today: date, key: str = "county_level_organ",
+    community: Node | None, today: date, key: str = "county_level_organ",
 ) -> SecondmentRead:
     """Refused at once, and kept: the row and its audit event are the evidence supervisors count. The
     organ sits at county level or above (declared, by its token or by its name), or the purpose or
     destination sends the worker to such an organ (a disguised secondment)."""
     level = who.level
-    known_community = community is not None and community["level"] == "community"
+    known_community = community is not None and community.level == "community"
     home = data.home_community_code if known_community else None
     scope = home or caller.home_jurisdiction
-    county = community["county_code"] if community is not None and known_community else None
+    county = community.county_code if community is not None and known_community else None
     if county is None and scope is not None:
-        county = await conn.fetchval("select coalesce(county_code, code) from jurisdiction where code = $1", scope)
+        place = await lookup(conn, scope)
+        county = (place.county_code or place.code) if place is not None else None
     if scope is None or county is None:
         raise Forbidden("县级以上机关不得借调社区工作者 (organs at county level or above may not second community "
                         "workers)", rule=RULE_TEXT[key])
@@ -435,8 +442,7 @@ async def decide(
                        detail=None if start == before.start_date else {"start_moved": {
                            "requested": before.start_date.isoformat(), "starts": start.isoformat(),
                            "rule": RULE_TEXT["start_not_past"]}})
-    row = await conn.fetchval("select client_id from secondment_request where id = $1", request_id)
-    await notify_client(conn, client_id=row, topic=f"secondment.{status}", request=after)
+    await _notify(conn, request_id=request_id, topic=f"secondment.{status}", request=after)
     return after
 
 
@@ -448,8 +454,7 @@ async def withdraw(conn: asyncpg.Connection, *, actor: Actor, request_id: int, r
     await audit.record(conn, actor=actor, action="secondment.withdraw", subject_type="secondment_request",
                        subject_id=str(request_id), jurisdiction=after.home_community_code,
                        change={"from": "pending_approval", "to": "withdrawn", "reason": reason})
-    client = await conn.fetchval("select client_id from secondment_request where id = $1", request_id)
-    await notify_client(conn, client_id=client, topic="secondment.withdrawn", request=after)
+    await _notify(conn, request_id=request_id, topic="secondment.withdrawn", request=after)
     return after
 
 
@@ -475,8 +480,7 @@ async def record_return(
                        subject_id=str(request_id), jurisdiction=after.home_community_code,
                        change={"from": before.status, "to": "returned", "returned_on": returned_on.isoformat(),
                                "note": data.note, "late": returned_on > before.end_date})
-    client = await conn.fetchval("select client_id from secondment_request where id = $1", request_id)
-    await notify_client(conn, client_id=client, topic="secondment.returned", request=after)
+    await _notify(conn, request_id=request_id, topic="secondment.returned", request=after)
     return after
 
 
@@ -516,8 +520,7 @@ async def request_extension(
                        subject_id=str(request_id), jurisdiction=before.home_community_code,
                        change={"extension_id": extension_id, "from_end": before.end_date.isoformat(),
                                "to_end": data.new_end_date.isoformat(), "reason": data.reason})
-    client = await conn.fetchval("select client_id from secondment_request where id = $1", request_id)
-    await notify_client(conn, client_id=client, topic="secondment.extension_requested", request=after)
+    await _notify(conn, request_id=request_id, topic="secondment.extension_requested", request=after)
     return after
 
 
@@ -545,8 +548,7 @@ async def decide_extension(
                        jurisdiction=after.home_community_code,
                        change={"extension_id": extension_id, "status": status, "reasons": data.reasons,
                                "end_date": after.end_date.isoformat()})
-    client = await conn.fetchval("select client_id from secondment_request where id = $1", request_id)
-    await notify_client(conn, client_id=client, topic=f"secondment.extension_{status}", request=after)
+    await _notify(conn, request_id=request_id, topic=f"secondment.extension_{status}", request=after)
     return after
 
 
@@ -559,17 +561,17 @@ STATES = {
 async def list_requests(
     conn: asyncpg.Connection, *, jurisdiction: str, state: str | None, organ: str | None, worker: str | None,
 ) -> SecondmentList:
-    path = await conn.fetchval("select path from jurisdiction where code = $1", jurisdiction)
-    if path is None:
+    place = await lookup(conn, jurisdiction)  # the database's path (a move reaches the tree a moment later)
+    if place is None:
         raise NotFound(f"行政区划 {jurisdiction} 不存在 (unknown jurisdiction {jurisdiction})")
     statuses = None if state is None else STATES.get(state, [state])
-    rows = await conn.fetch(queries.LIST, path, statuses, organ, worker, LIST_LIMIT + 1)
+    rows = await conn.fetch(queries.LIST, place.path, statuses, organ, worker, LIST_LIMIT + 1)
     return SecondmentList(items=[_to_read(r) for r in rows[:LIST_LIMIT]], truncated=len(rows) > LIST_LIMIT)
 
 
 async def refusals_by_organ(conn: asyncpg.Connection, *, jurisdiction: str) -> RefusalCounts:
-    path = await conn.fetchval("select path from jurisdiction where code = $1", jurisdiction)
-    if path is None:
+    place = await lookup(conn, jurisdiction)  # the database's path (a move reaches the tree a moment later)
+    if place is None:
         raise NotFound(f"行政区划 {jurisdiction} 不存在 (unknown jurisdiction {jurisdiction})")
-    organs = [RefusalCount(**dict(r)) for r in await conn.fetch(queries.REFUSALS_BY_ORGAN, path)]
+    organs = [RefusalCount(**dict(r)) for r in await conn.fetch(queries.REFUSALS_BY_ORGAN, place.path)]
     return RefusalCounts(jurisdiction_code=jurisdiction, organs=organs, total=sum(o.refused for o in organs))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-CHINA = ZoneInfo("Asia/Shanghai")
+from service.core.clock import CHINA
 
 
 def _day(value: Any) -> datetime.date | None:

@@ -51,7 +51,6 @@ update community_worker set display_name = $2, community_code = $3, post = $4, s
 where worker_ref = $1
 """
 
-COMMUNITY = "select code, name, level, path, population, county_code, parent_code from jurisdiction where code = $1"
 COMMUNITIES_UNDER = """
 select code, name, population, county_code, parent_code from jurisdiction
 where path like $1 || '%' and level = 'community' order by code
@@ -80,4 +79,14 @@ select d::date as on_date,
           and w.start_date <= d::date and (w.left_date is null or w.left_date > d::date)) as seconded
 from generate_series($2::date, $3::date, interval '1 month') d
 order by d
+"""
+COMMUNITY_OF = "select community_code from community_worker where worker_ref = $1"
+INSERT_MANY = """
+insert into community_worker (worker_ref, display_name, community_code, post, start_date, status, left_date)
+values ($1, $2, $3, $4, $5, $6, $7)
+"""
+UPDATE_MANY = """
+update community_worker set display_name = $2, community_code = $3, post = $4, start_date = $5,
+       status = $6, left_date = $7, updated_at = now()
+where worker_ref = $1
 """

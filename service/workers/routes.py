@@ -123,6 +123,7 @@ class WorkerController(Controller):
         return await service.import_csv(
             db, actor=Actor.from_connection(request, "admin"), text=text, partial=partial,
             may_manage=lambda code: authorizer.allowed(subject, "community_worker", "manage", code),
+            tree=request.app.state.tree,
         )
 
 

@@ -7,7 +7,7 @@ import io
 import math
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -15,7 +15,9 @@ import msgspec
 
 from service.core import audit, exports
 from service.core.audit import Actor
+from service.core.clock import today
 from service.core.errors import InvalidParam, NotFound, ValidationFailed
+from service.core.tree import JurisdictionTree, Node, lookup, lookup_many
 from service.counties.service import load_settings
 from service.workers import queries
 from service.workers.schemas import (
@@ -30,7 +32,6 @@ from service.workers.schemas import (
     WorkerUpdate,
 )
 
-CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving in China
 # 17 digits and a check character: the shape of a resident identity card number (GB 11643)
 NATIONAL_ID = re.compile(r"[0-9]{17}[0-9Xx]")
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$")
@@ -41,10 +42,6 @@ NO_ID_RULE = ("花名册不得存储身份证号码，请使用化名编号 "
 HISTORY_METHOD = ("derived: workers in post on each date (roster start and left dates) minus those away on a "
                   "secondment that day (approved/active/overdue, or returned before its return date); "
                   "population and standard as they are today")
-
-
-def today() -> date:
-    return datetime.now(CHINA).date()
 
 
 def looks_like_national_id(value: str) -> bool:
@@ -67,16 +64,15 @@ async def get(conn: asyncpg.Connection, *, worker_ref: str) -> WorkerRead:
 
 
 async def community_of(conn: asyncpg.Connection, *, worker_ref: str) -> str | None:
-    code: str | None = await conn.fetchval("select community_code from community_worker where worker_ref = $1",
-                                           worker_ref)
+    code: str | None = await conn.fetchval(queries.COMMUNITY_OF, worker_ref)
     return code
 
 
 async def list_workers(conn: asyncpg.Connection, *, jurisdiction: str, status: str | None) -> list[WorkerRead]:
-    node = await conn.fetchrow(queries.COMMUNITY, jurisdiction)
+    node = await lookup(conn, jurisdiction)
     if node is None:
         raise NotFound(f"行政区划 {jurisdiction} 不存在 (unknown jurisdiction {jurisdiction})")
-    return [_read(r) for r in await conn.fetch(queries.LIST, node["path"], today(), status)]
+    return [_read(r) for r in await conn.fetch(queries.LIST, node.path, today(), status)]
 
 
 def _field_problems(*, worker_ref: str, display_name: str) -> list[InvalidParam]:
@@ -91,9 +87,9 @@ def _field_problems(*, worker_ref: str, display_name: str) -> list[InvalidParam]
     return found
 
 
-async def _community(conn: asyncpg.Connection, code: str) -> asyncpg.Record | None:
-    row = await conn.fetchrow(queries.COMMUNITY, code)
-    return row if row is not None and row["level"] == "community" else None
+async def _community(conn: asyncpg.Connection, code: str) -> Node | None:
+    node = await lookup(conn, code)
+    return node if node is not None and node.level == "community" else None
 
 
 async def create(conn: asyncpg.Connection, *, actor: Actor, data: WorkerCreate) -> WorkerRead:
@@ -147,7 +143,8 @@ def _parse_date(text: str) -> date | None:
 
 
 async def import_csv(
-    conn: asyncpg.Connection, *, actor: Actor, text: str, partial: bool, may_manage: Callable[[str], bool]
+    conn: asyncpg.Connection, *, actor: Actor, text: str, partial: bool, may_manage: Callable[[str], bool],
+    tree: JurisdictionTree | None = None,
 ) -> WorkerImportReport:
     """Create or update workers from CSV (worker_ref,display_name,community_code,post,start_date[,status,left_date]).
 
@@ -161,8 +158,7 @@ async def import_csv(
     refs = [(r.get("worker_ref") or "").strip() for r in rows]
     existing = {r["worker_ref"]: r for r in await conn.fetch(queries.GET_MANY, refs)}
     codes = {(r.get("community_code") or "").strip() for r in rows}
-    communities = {r["code"] for r in await conn.fetch(
-        "select code from jurisdiction where code = any($1::text[]) and level = 'community'", list(codes))}
+    communities = {c for c, node in (await lookup_many(conn, codes, tree=tree)).items() if node.level == "community"}
     problems: list[ImportRowProblem] = []
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
@@ -225,13 +221,9 @@ async def import_csv(
             extra={"rejected": msgspec.to_builtins(problems)},
         )
     if inserts:
-        await conn.executemany(
-            "insert into community_worker (worker_ref, display_name, community_code, post, start_date, status, "
-            "left_date) values ($1, $2, $3, $4, $5, $6, $7)", inserts)
+        await conn.executemany(queries.INSERT_MANY, inserts)
     if updates:
-        await conn.executemany(
-            "update community_worker set display_name = $2, community_code = $3, post = $4, start_date = $5, "
-            "status = $6, left_date = $7, updated_at = now() where worker_ref = $1", updates)
+        await conn.executemany(queries.UPDATE_MANY, updates)
     report = WorkerImportReport(created=len(inserts), updated=len(updates), unchanged=unchanged, rejected=problems,
                                 committed=committed)
     await audit.record(conn, actor=actor, action="community_worker.import", subject_type="community_worker",
@@ -257,11 +249,11 @@ def required_workers(*, population: int | None, per_10k: float) -> tuple[float, 
 
 
 async def staffing(conn: asyncpg.Connection, *, jurisdiction: str, on: date | None = None) -> StaffingReport:
-    node = await conn.fetchrow(queries.COMMUNITY, jurisdiction)
+    node = await lookup(conn, jurisdiction)
     if node is None:
         raise NotFound(f"行政区划 {jurisdiction} 不存在 (unknown jurisdiction {jurisdiction})")
     day = on or today()
-    communities = await conn.fetch(queries.COMMUNITIES_UNDER, node["path"])
+    communities = await conn.fetch(queries.COMMUNITIES_UNDER, node.path)
     counts = {r["code"]: r for r in await conn.fetch(queries.STAFFING, [c["code"] for c in communities], day)}
     per_county: dict[str, float] = {}
     rows: list[CommunityStaffing] = []
@@ -309,12 +301,12 @@ async def history(
         raise ValidationFailed.field("from", "起始日期晚于结束日期 (from is after to)")
     if (last - first).days > 366 * 10:
         raise ValidationFailed.field("from", "至多十年 (at most ten years at a time)")
-    per_10k = (await load_settings(conn, county_code=community["county_code"])).workers_per_10k_residents
-    _, required = required_workers(population=community["population"], per_10k=per_10k)
+    per_10k = (await load_settings(conn, county_code=community.county_code)).workers_per_10k_residents
+    _, required = required_workers(population=community.population, per_10k=per_10k)
     points = []
     for r in await conn.fetch(queries.HISTORY, community_code, first, last):
         present = max(0, r["in_post"] - r["seconded"])
         points.append(StaffingPoint(on=r["on_date"], in_post=r["in_post"], seconded=r["seconded"], present=present,
                                     required=required, shortfall=max(0, required - present)))
-    return StaffingHistory(community_code=community_code, community_name=community["name"],
-                           population=community["population"], method=HISTORY_METHOD, points=points)
+    return StaffingHistory(community_code=community_code, community_name=community.name,
+                           population=community.population, method=HISTORY_METHOD, points=points)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from service.admission.service import today
+from service.core.clock import today
 from tests.admission.conftest import into_review, rules_of, settle, submit
 
 COUNTY = "430121"

@@ -8,7 +8,7 @@ import datetime
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from service.registry.service import today
+from service.core.clock import today
 
 COUNTY = "430121"
 COMMUNITY = "430121001001"

@@ -11,7 +11,7 @@ import asyncpg
 import msgspec
 import pytest
 
-from service.registry.service import today
+from service.core.clock import today
 
 COUNTY = "430121"
 COMMUNITY = "430121001001"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from service.core.clock import today
 from service.registry.plaques import count_in_text
-from service.registry.service import today
 from tests.admission.conftest import submission
 
 COUNTY = "430121"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from service.workers.service import today
+from service.core.clock import today
 
 SONGYA = "430121001001"  # 松雅社区, under 星沙街道 (the xingsha-office client's street)
 BANCANG = "430121001003"  # 板仓社区, under 星沙街道, already below the staffing standard

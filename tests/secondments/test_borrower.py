@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from service.core.clock import today
 from service.secondments.borrower import county_level_destination, infer_level, infer_type
 from service.workers import service as workers
-from service.workers.service import today
 from tests.secondments.conftest import SONGYA, days
 
 BASE = "/api/v1/secondment-requests"

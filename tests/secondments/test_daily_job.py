@@ -8,11 +8,11 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.core.audit import Actor
+from service.core.clock import today
 from service.core.db import connect
 from service.secondments import service
 from service.secondments.jobs import run_daily
 from service.secondments.schemas import SecondmentDecision
-from service.workers.service import today
 from tests.secondments.conftest import days
 
 ORGDEPT = Actor(actor_type="system", actor_id=None, actor_name="test:县委组织部")

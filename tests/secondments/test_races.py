@@ -7,11 +7,11 @@ import asyncio
 import pytest
 
 from service.core.audit import Actor
+from service.core.clock import today
 from service.core.db import connect
 from service.core.errors import InvalidTransition, ValidationFailed
 from service.secondments import service
 from service.secondments.schemas import Organ, SecondmentCreate, SecondmentDecision
-from service.workers.service import today
 from tests.secondments.conftest import SONGYA, days
 
 STREET = Actor(actor_type="system", actor_id=None, actor_name="test:星沙街道")

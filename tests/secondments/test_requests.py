@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from service.calendar import workdays
-from service.workers.service import today
+from service.core.clock import today
 from tests.secondments.conftest import BANCANG, SONGYA, XIANGLONG, days
 
 COUNTY_RULE = "县级以上机关企事业单位不得借调社区工作者"

@@ -19,11 +19,11 @@ from service.audit import service as audit
 from service.audit.routes import scope_of
 from service.core import exports
 from service.core.authz import Permission
+from service.core.clock import CHINA
 from service.core.db import DB
 from service.core.errors import ServiceError
 from service.core.schemas import parse_day
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.format import CHINA
 from service.web.pages.common import PAGE_ERRORS, counties_of, labels, problem_text
 
 Text = Annotated[str | None, QueryParameter(max_length=200)]

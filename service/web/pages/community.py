@@ -17,6 +17,7 @@ from service.complaints import service as complaints
 from service.complaints.schemas import RefusalCreate
 from service.core.audit import Actor, refuse
 from service.core.authz import Permission
+from service.core.clock import today
 from service.core.db import DB
 from service.core.errors import Conflict, NotFound, ServiceError
 from service.registry import checks, documents
@@ -80,7 +81,7 @@ class CommunityPage(Controller):
             places.append({
                 "node": node, "county": authorizer_of(request).tree.get(node.county_code), "as_of": when,
                 "release": release, "counts": counts,
-                "staffing": await workers.community_staffing(db, community_code=node.code, on=workers.today()),
+                "staffing": await workers.community_staffing(db, community_code=node.code, on=today()),
                 "refusals": await complaints.list_refusals(db, counties=[], communities=[node.code], limit=50),
                 "complaints": await complaints.complaints_about(db, community_code=node.code),
             })

@@ -12,17 +12,17 @@ from litestar.response import Template
 from service.admission import service as admission
 from service.complaints import service as complaints
 from service.core.authz import Permission
+from service.core.clock import CHINA, today
 from service.core.db import DB
 from service.registry import service as registry
 from service.registry.routes import LIST_LABELS
 from service.secondments import service as secondments
 from service.web import charts
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.format import CHINA, month, number
+from service.web.format import month, number
 from service.web.i18n import pick_locale, translations
 from service.web.pages.common import PAGE_ERRORS, counties_of
 from service.workers import service as workers
-from service.workers.service import today
 
 MONTHS = 6
 OUTCOME_SERIES = (("approved", "批准"), ("rejected", "驳回"), ("returned", "退回修改"), ("open", "待审"),

@@ -12,6 +12,7 @@ from litestar.response import Template
 from service.admission import service as admission
 from service.complaints import service as complaints
 from service.core.authz import Permission
+from service.core.clock import today
 from service.core.db import DB
 from service.core.schemas import parse_day
 from service.secondments import service as secondments
@@ -26,7 +27,6 @@ from service.web.pages.common import (
     place_name,
     subject_of,
 )
-from service.workers.service import today
 
 OPEN = {"admission": ("submitted", "in_review"), "secondment": ("pending_approval",),
         "complaint": ("received", "under_investigation")}

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from service.core.audit import Actor
 from service.core.authz import Permission
+from service.core.clock import today
 from service.core.db import DB
 from service.core.errors import ServiceError
 from service.counties.service import load_settings
@@ -23,7 +24,6 @@ from service.secondments.schemas import SecondmentDecision, SecondmentReturn
 from service.web.context import PAGE_HEADERS, page_context
 from service.web.pages.common import PAGE_ERRORS, domains, labels, may, place_name, problem_text
 from service.workers import service as workers
-from service.workers.service import today
 
 OUTCOMES = {"approve": "批准", "reject": "不予批准"}
 STATES = {"pending": "待审批", "current": "当前", "active": "借调中", "overdue": "逾期未返岗", "past": "已结束",
