@@ -208,7 +208,9 @@ def serve(data: dict[str, Any], port: int, workers: int, data_dir: str) -> subpr
     env = {**os.environ, "MR_AUDIT_SIGNING_KEY_FILE": str(key_file),
            "DATABASE_URL": str(data["database_url"]), "MR_TOKEN_PEPPER": str(data["pepper"]),
            "MR_SECRET_KEY": "bench-secret-0123456789abcdef", "MR_LOG_LEVEL": "WARNING", "MR_POOL_MIN": "2",
-           "MR_POOL_MAX": "10", "MR_DATA_DIR": data_dir}
+           "MR_POOL_MAX": "10", "MR_DATA_DIR": data_dir,
+           # a database of its own, owned by the server's superuser: the role check warns instead of refusing
+           "MR_DEV": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port",
          str(port), "--workers", str(workers), "--no-access-log", "bench.admission_app:create_bench_app"],
@@ -221,12 +223,14 @@ def measure_scale(data: dict[str, Any], args: argparse.Namespace) -> dict[str, A
     data_dir = tempfile.mkdtemp(prefix="mr-bench-serve-")
     token = str(data["token"])
     server = serve(data, port, args.workers, data_dir)
-    framework_port = free_port()
-    framework = f"http://127.0.0.1:{framework_port}"
-    baseline_server = serve_baseline(framework_port, args.workers)
+    baseline_server: subprocess.Popen[bytes] | None = None
     out: dict[str, Any] = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         wait_ready(base, timeout_s=180)
+        # started once the service holds its port, so that the two cannot be given the same free port
+        framework_port = free_port()
+        framework = f"http://127.0.0.1:{framework_port}"
+        baseline_server = serve_baseline(framework_port, args.workers)
         wait_ready(framework, timeout_s=60)
         with tempfile.TemporaryDirectory() as tmp:
             requests_file = Path(tmp) / "requests.tsv"
@@ -268,7 +272,7 @@ def measure_scale(data: dict[str, Any], args: argparse.Namespace) -> dict[str, A
         out["rss_mb"] = worker_rss_mb(server.pid)
         out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     finally:
-        for proc in (server, baseline_server):
+        for proc in (p for p in (server, baseline_server) if p is not None):
             os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=30)

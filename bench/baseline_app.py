@@ -1,7 +1,7 @@
 """The framework baseline: a minimal Litestar app, served by the same server (granian) with the same workers
 in the same run as the service, so every figure can be read as a share of what the framework itself does.
 
-  GET  /healthz          a small msgspec Struct
+  GET  /healthz          a small msgspec Struct (and /readyz, for the benchmark's wait)
   POST /api/v1/checks    the check's JSON body decoded into a Struct (the same fields as the service's
                          CheckRequest), a small Struct answered
 
@@ -43,10 +43,15 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
+@get("/readyz")
+async def readyz() -> Health:
+    return Health(status="ready")
+
+
 @post("/api/v1/checks", status_code=200)
 async def check(data: Question) -> Answer:
     return Answer(allowed=data.matter.code is not None, community_code=data.community_code)
 
 
 def create_app() -> Litestar:
-    return Litestar([healthz, check], openapi_config=None, logging_config=None)
+    return Litestar([healthz, readyz, check], openapi_config=None, logging_config=None)
