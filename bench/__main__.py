@@ -48,6 +48,7 @@ from service.core.settings import PROJECT_ROOT
 
 HERE = Path(__file__).resolve().parent
 SCALES = ["county", "province", "national"]
+BATCH_SIZE = 100  # checks per call in the batch figure
 
 
 def log(message: str) -> None:
@@ -141,7 +142,32 @@ def request_file(data: dict[str, Any], path: Path, rng: random.Random) -> None:
         }, ensure_ascii=False))
     for _ in range(300):
         lines.append(f"list\t/api/v1/registry/communities/{rng.choice(communities)}/items")
+    checks = [json.loads(line.split("\t", 1)[1]) for line in lines if line.startswith("check\t")]
+    for _ in range(20):  # batches of BATCH_SIZE of the same questions
+        lines.append("batch\t" + json.dumps({"checks": rng.sample(checks, BATCH_SIZE)}))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def add_validators(base: str, path: Path, limit: int = 100) -> None:
+    """Lines of (list path, its ETag) for the 304 revalidation figure: each list fetched once here."""
+    paths = list(dict.fromkeys(line.split("\t", 1)[1] for line in path.read_text(encoding="utf-8").splitlines()
+                               if line.startswith("list\t")))[:limit]
+    lines = []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for p in paths:
+            etag = client.get(p).headers.get("etag")
+            if etag:
+                lines.append(f"revalidate\t{p}\t{etag}")
+    with path.open("a", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def serve_baseline(port: int, workers: int) -> subprocess.Popen[bytes]:
+    """The framework baseline (bench/baseline_app.py), same server and workers as the service."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port",
+         str(port), "--workers", str(workers), "--no-access-log", "bench.baseline_app:create_app"],
+        cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
 
 
 def worker_rss_mb(server_pid: int) -> list[float]:
@@ -182,7 +208,9 @@ def serve(data: dict[str, Any], port: int, workers: int, data_dir: str) -> subpr
     env = {**os.environ, "MR_AUDIT_SIGNING_KEY_FILE": str(key_file),
            "DATABASE_URL": str(data["database_url"]), "MR_TOKEN_PEPPER": str(data["pepper"]),
            "MR_SECRET_KEY": "bench-secret-0123456789abcdef", "MR_LOG_LEVEL": "WARNING", "MR_POOL_MIN": "2",
-           "MR_POOL_MAX": "10", "MR_DATA_DIR": data_dir}
+           "MR_POOL_MAX": "10", "MR_DATA_DIR": data_dir,
+           # a database of its own, owned by the server's superuser: the role check warns instead of refusing
+           "MR_DEV": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port",
          str(port), "--workers", str(workers), "--no-access-log", "bench.admission_app:create_bench_app"],
@@ -195,9 +223,15 @@ def measure_scale(data: dict[str, Any], args: argparse.Namespace) -> dict[str, A
     data_dir = tempfile.mkdtemp(prefix="mr-bench-serve-")
     token = str(data["token"])
     server = serve(data, port, args.workers, data_dir)
+    baseline_server: subprocess.Popen[bytes] | None = None
     out: dict[str, Any] = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         wait_ready(base, timeout_s=180)
+        # started once the service holds its port, so that the two cannot be given the same free port
+        framework_port = free_port()
+        framework = f"http://127.0.0.1:{framework_port}"
+        baseline_server = serve_baseline(framework_port, args.workers)
+        wait_ready(framework, timeout_s=60)
         with tempfile.TemporaryDirectory() as tmp:
             requests_file = Path(tmp) / "requests.tsv"
             request_file(data, requests_file, random.Random(7))
@@ -210,30 +244,40 @@ def measure_scale(data: dict[str, Any], args: argparse.Namespace) -> dict[str, A
             wrk(base, requests_file, "check", token, connections=args.connections, seconds=warm)
             wrk(base, requests_file, "list", token, connections=args.connections, seconds=max(2, warm // 4))
 
-            def run(mode: str, connections: int) -> dict[str, Any]:
-                r = wrk(base, requests_file, mode, token, connections=connections, seconds=args.seconds)
-                log(f"  {mode:<9} c={connections:<3} {r['rps']:>8.0f} req/s  p50 {r['p50_ms']} ms  p99 "
+            add_validators(base, requests_file)
+
+            def run(mode: str, connections: int, at: str = base, label: str = "") -> dict[str, Any]:
+                r = wrk(at, requests_file, mode, token, connections=connections, seconds=args.seconds)
+                log(f"  {label or mode:<9} c={connections:<3} {r['rps']:>8.0f} req/s  p50 {r['p50_ms']} ms  p99 "
                     f"{r['p99_ms']} ms  non-2xx {r['non_2xx']}")
                 return r
 
             c, cw = args.connections, args.write_connections
+            # the framework itself (bench/baseline_app.py): a GET of a Struct, a POST decoding the check's body
+            out["framework_get"] = run("bare", c, framework, "fw-get")
+            out["framework_post"] = run("check", c, framework, "fw-post")
             out["bare"] = run("bare", c)
             out["check"] = run("check", c)
             out["list"] = run("list", c)
+            out["revalidate"] = run("revalidate", c)
+            out["batch"] = run("batch", max(2, c // 16))
+            out["batch"]["batch_size"] = BATCH_SIZE
             out["bare_again"] = run("bare", c)
             out["insert"] = run("insert", cw)
             out["submit"] = run("submit", cw)
             out["insert_again"] = run("insert", cw)
             out["baseline_mix"] = run("baseline", c)
             out["mixed"] = run("mixed", c)
+            out["framework_get_again"] = run("bare", c, framework, "fw-get")
         out["rss_mb"] = worker_rss_mb(server.pid)
         out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        for proc in (p for p in (server, baseline_server) if p is not None):
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
         shutil.rmtree(data_dir, ignore_errors=True)
     return out
 

@@ -8,6 +8,8 @@
 --   mixed     80% checks, 10% submissions, 10% public list reads (the issue's mix)
 --   baseline  the same shares of the baselines: 90% GET /healthz, 10% POST of one plain INSERT
 --   check, submit, list, bare (/healthz), insert (plain INSERT): one kind only
+--   batch (POST /api/v1/checks/batch, BATCH_SIZE checks a call), revalidate (a list's GET with
+--   If-None-Match: its ETag, answered 304; lines "revalidate<TAB>path<TAB>etag")
 -- At the end it prints one line "STATUS {...}" with the responses counted per HTTP status and the
 -- requests sent per kind, over all threads.
 
@@ -28,9 +30,11 @@ local MODES = {
   list = { { "list", 100 } },
   bare = { { "bare", 100 } },
   insert = { { "insert", 100 } },
+  batch = { { "batch", 100 } },
+  revalidate = { { "revalidate", 100 } },
 }
 
-local pool = { check = {}, submit = {}, list = {} }
+local pool = { check = {}, submit = {}, list = {}, batch = {}, revalidate = {} }
 local shares
 local auth
 local counter = 0
@@ -79,6 +83,11 @@ function request()
     return wrk.format("GET", pick(pool.list))
   elseif kind == "insert" then
     return wrk.format("POST", "/api/v1/bench/plain-insert", auth, submission())
+  elseif kind == "batch" then
+    return wrk.format("POST", "/api/v1/checks/batch", auth, pick(pool.batch))
+  elseif kind == "revalidate" then
+    local path, etag = pick(pool.revalidate):match("^(%S+)\t(.*)$")
+    return wrk.format("GET", path, { ["If-None-Match"] = etag })
   end
   return wrk.format("GET", "/healthz")
 end

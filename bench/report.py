@@ -68,8 +68,47 @@ def scale_rows(scale: str, m: dict[str, Any]) -> list[dict[str, Any]]:
             "< 1 GiB at national scale (issue 8)" if scale == "national" else "(1 GiB applies at national)",
             (rss < GIB_MB) if scale == "national" and rss else None, scale, "MB", "the same worker just started"),
     ]
+    out += framework_rows(scale, m, bare)
     errors = sum(m[k]["non_2xx"] for k in ("bare", "check", "list", "insert", "submit", "baseline_mix", "mixed"))
     out.append(row("responses other than 2xx in all runs", errors, None, None, "0", errors == 0, scale))
+    return out
+
+
+def framework_rows(scale: str, m: dict[str, Any], bare: float) -> list[dict[str, Any]]:
+    """Each figure as a share of the framework itself (bench/baseline_app.py, same server, same run): issue 15."""
+    if "framework_get" not in m:
+        return []
+    gets = [m["framework_get"]["rps"]] + ([m["framework_get_again"]["rps"]] if "framework_get_again" in m else [])
+    fw_get, fw_post = _mean(*gets), m["framework_post"]["rps"]
+    fw_post_p99 = m["framework_post"]["p99_ms"]
+    check, lst = m["check"], m["list"]
+    at_scale = scale in ("province", "national")
+    out = [
+        row("GET /healthz, req/s", bare, fw_get, bare / fw_get, "≥ 0.75 of the minimal GET (issue 15)",
+            bare / fw_get >= 0.75, scale, "req/s", "minimal Litestar GET"),
+        row("checks, req/s", check["rps"], fw_post, check["rps"] / fw_post,
+            "≥ 0.70 of the minimal POST (issue 15)", (check["rps"] / fw_post >= 0.70) if at_scale else None, scale,
+            "req/s", "minimal Litestar POST, same body"),
+        row("checks, p99", check["p99_ms"], fw_post_p99, check["p99_ms"] / fw_post_p99,
+            "≤ 1.5 × the minimal POST's p99 (issue 15)", (check["p99_ms"] / fw_post_p99 <= 1.5) if at_scale else None,
+            scale, "ms", "minimal POST p99"),
+        row("a community's list, req/s", lst["rps"], fw_get, lst["rps"] / fw_get,
+            "≥ 0.25 of the minimal GET at national (issue 15)",
+            (lst["rps"] / fw_get >= 0.25) if scale == "national" else None, scale, "req/s", "minimal Litestar GET"),
+    ]
+    if "revalidate" in m:
+        rv = m["revalidate"]["rps"]
+        out.append(row("a list's 304 revalidation, req/s", rv, fw_get, rv / fw_get,
+                       "≥ 0.6 of the minimal GET (issue 15)", rv / fw_get >= 0.6, scale, "req/s",
+                       "minimal Litestar GET"))
+    if "batch" in m:
+        decisions = m["batch"]["rps"] * m["batch"].get("batch_size", 100)
+        out.append(row("batch check, decisions/s", decisions, check["rps"], decisions / check["rps"],
+                       "≥ 5 × single checks (issue 15)", decisions / check["rps"] >= 5, scale, "decisions/s",
+                       "single checks, req/s"))
+    mix, base_mix = m["mixed"]["rps"], m["baseline_mix"]["rps"]
+    out.append(row("mixed 80/10/10 against the same mix of baselines", mix, base_mix, mix / base_mix,
+                   "≥ 0.6 (issue 15)", mix / base_mix >= 0.6, scale, "req/s", "baseline mix"))
     return out
 
 
@@ -187,7 +226,12 @@ def markdown(results: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     names = {"bare": "GET /healthz (bare)", "check": "POST /api/v1/checks", "list": "GET a community's list",
              "bare_again": "GET /healthz (again)", "insert": "POST plain INSERT", "submit": "POST admission request",
              "insert_again": "POST plain INSERT (again)", "baseline_mix": "baseline mix (80/10/10 of baselines)",
-             "mixed": "mixed: 80% checks, 10% submissions, 10% list reads"}
+             "mixed": "mixed: 80% checks, 10% submissions, 10% list reads",
+             "framework_get": "minimal Litestar GET /healthz (bench/baseline_app.py)",
+             "framework_post": "minimal Litestar POST, the check's body into a Struct",
+             "framework_get_again": "minimal Litestar GET (again)",
+             "revalidate": "GET a community's list, If-None-Match (304)",
+             "batch": "POST /api/v1/checks/batch (100 checks a call)"}
     for scale, s in results["scales"].items():
         for key, name in names.items():
             if key in s:
@@ -257,11 +301,14 @@ def draw_charts(results: dict[str, Any], out_dir: Path) -> list[Path]:
                 + " / ".join(f"{d['load_average_after'][0]:.1f}" for d in data if d.get("load_average_after")))
 
     fig, ax = plt.subplots(figsize=(8.5, 6), dpi=110, layout="constrained")
-    series = [("bare GET /healthz (baseline, mean of its 2 runs)", "bare", "tab:gray", "--"),
+    series = [("minimal Litestar GET (framework baseline)", "framework_get", "black", ":"),
+              ("bare GET /healthz (baseline, mean of its 2 runs)", "bare", "tab:gray", "--"),
               ("POST /api/v1/checks", "check", "tab:blue", "-"),
               ("GET a community's list", "list", "tab:orange", "-"),
               ("mixed 80/10/10", "mixed", "tab:green", "-")]
     for name, key, color, style in series:
+        if any(key not in d for d in data):
+            continue
         values = [_mean(d["bare"]["rps"], d["bare_again"]["rps"]) if key == "bare" else d[key]["rps"] for d in data]
         ax.plot(x, values, marker="o", color=color, linestyle=style, label=name)
         for xi, val in zip(x, values, strict=True):

@@ -356,6 +356,37 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> None:
     _api_call(settings, args, lambda c: c.status(args.id))
 
 
+def cmd_check(settings: Settings, args: argparse.Namespace) -> None:
+    """The enforcement check for one matter at one or many communities (the batch check, 500 a call), or for
+    the questions of a JSON file (an array of check bodies, or {"checks": [...]})."""
+    import msgspec
+
+    questions: list[Any] = []
+    if args.file:
+        try:
+            loaded = msgspec.json.decode(Path(args.file).read_bytes())
+        except (OSError, msgspec.DecodeError) as exc:
+            raise CliError(f"{args.file}: {exc}") from exc
+        questions = loaded.get("checks", []) if isinstance(loaded, dict) else loaded
+        if not isinstance(questions, list):
+            raise CliError(f"{args.file}: expected an array of checks or {{\"checks\": [...]}}")
+    if args.community:
+        matter = {k: v for k, v in (("code", args.code), ("title", args.title),
+                                    ("description", args.description)) if v}
+        questions += [{"community_code": c, "matter": matter, "role": args.role,
+                       **({"department": args.department} if args.department else {})} for c in args.community]
+    if not questions:
+        raise CliError("nothing to check: give --community (with --code or --title) or a file")
+    from service.client import question_of
+
+    try:
+        for q in questions:
+            question_of(q)
+    except (msgspec.ValidationError, TypeError) as exc:
+        raise CliError(f"invalid check: {exc}") from exc
+    _api_call(settings, args, lambda c: c.check_matters(questions))
+
+
 def _build(cls: Any, **fields: Any) -> Any:
     """Validate CLI input with the same models the API uses."""
     import msgspec
@@ -439,9 +470,19 @@ def parser() -> argparse.ArgumentParser:
     witness_arguments(sub.add_parser("witness", help="an independent witness that cosigns the audit log's "
                                                      "checkpoints (its own key and state file)"))
     for name, help_text in (("submit", "submit an admission request from a JSON file (API client)"),
-                            ("status", "show an admission request's status (API client)")):
+                            ("status", "show an admission request's status (API client)"),
+                            ("check", "the enforcement check at one or many communities, in one call per 500 "
+                                      "(API client)")):
         s = sub.add_parser(name, help=help_text)
-        if name == "submit":
+        if name == "check":
+            s.add_argument("file", nargs="?", help="questions as JSON: an array of check bodies or {\"checks\": []}")
+            s.add_argument("--community", action="append", default=[], help="a community code (repeat it)")
+            s.add_argument("--code", help="the matter's registry code")
+            s.add_argument("--title", help="the matter's title (without a code)")
+            s.add_argument("--description", help="what the matter asks (without a code)")
+            s.add_argument("--role", choices=("assisting", "responsible"), default="assisting")
+            s.add_argument("--department", help="the assigning department's API client name (default: the caller)")
+        elif name == "submit":
             s.add_argument("file", help="the request as JSON (fields of AdmissionSubmission)")
             s.add_argument("--idempotency-key", help="default: a fresh one; reuse it to retry safely")
             s.add_argument("--draft", action="store_true", help="save as a draft instead of submitting")
@@ -456,7 +497,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "serve": cmd_serve, "dev": cmd_dev, "migrate": cmd_migrate, "load-demo": cmd_load_demo,
     "create-user": cmd_create_user, "create-token": cmd_create_token, "revoke-token": cmd_revoke_token,
     "export-openapi": cmd_export_openapi, "db-stop": cmd_db_stop,
-    "audit": cmd_audit, "witness": cmd_witness, "submit": cmd_submit, "status": cmd_status, "policy": cmd_policy,
+    "audit": cmd_audit, "witness": cmd_witness, "submit": cmd_submit, "status": cmd_status, "check": cmd_check,
+    "policy": cmd_policy,
 }
 
 

@@ -1,4 +1,5 @@
-"""A typed client for departments: submit admission requests, read their status, check a matter first.
+"""A typed client for departments: submit admission requests, read their status, check a matter first
+(`check_matter`, and `check_matters` for many at once through the batch check).
 
     from service.client import Client
     with Client("https://registry.example.gov.cn", token="mr_...") as mr:
@@ -28,10 +29,13 @@ from service.admission.schemas import (
     TransitionRead,
 )
 from service.core.errors import Problem
+from service.registry.schemas import BATCH_MAX, CheckAnswer, CheckBatchAnswer, CheckBatchRequest, CheckRequest
 
 T = TypeVar("T")
 BASE = "/api/v1/admission-requests"
 Submission = AdmissionSubmission | dict[str, Any]
+Question = CheckRequest | dict[str, Any]
+CHECKS = "/api/v1/checks"
 
 
 class ProblemError(Exception):
@@ -60,6 +64,17 @@ def _decode(response: httpx.Response, into: type[T]) -> T:
                               detail=response.text[:500])
         raise ProblemError(problem)
     return msgspec.json.decode(response.content, type=into)
+
+
+def question_of(q: Question) -> CheckRequest:
+    return q if isinstance(q, CheckRequest) else msgspec.convert(q, CheckRequest)
+
+
+def _batches(questions: list[Question]) -> list[bytes]:
+    """The questions as batch bodies of at most BATCH_MAX each, in order (validated as the server will)."""
+    checked = [question_of(q) for q in questions]
+    return [msgspec.json.encode(CheckBatchRequest(checks=checked[i:i + BATCH_MAX]))
+            for i in range(0, len(checked), BATCH_MAX)]
 
 
 def _headers(token: str) -> dict[str, str]:
@@ -109,6 +124,19 @@ class Client:
         """Screen a matter without submitting it: the result per county."""
         r = self._http.post(f"{BASE}/screen", content=_body(submission), headers=self._headers)
         return _decode(r, dict[str, Screening])
+
+    def check_matter(self, question: Question) -> CheckAnswer:
+        """The enforcement check: may this department put this matter on this community in this role?"""
+        r = self._http.post(CHECKS, content=msgspec.json.encode(question_of(question)), headers=self._headers)
+        return _decode(r, CheckAnswer)
+
+    def check_matters(self, questions: list[Question]) -> list[CheckAnswer]:
+        """Many checks (e.g. one matter for every community of a county): one call per 500, answers in order."""
+        answers: list[CheckAnswer] = []
+        for body in _batches(questions):
+            r = self._http.post(f"{CHECKS}/batch", content=body, headers=self._headers)
+            answers.extend(_decode(r, CheckBatchAnswer).answers)
+        return answers
 
     def withdraw(self, request_id: int, *, reason: str | None = None) -> AdmissionRequestRead:
         r = self._http.post(f"{BASE}/{request_id}/withdraw", json={"reason": reason}, headers=self._headers)
@@ -160,6 +188,17 @@ class AsyncClient:
     async def check(self, submission: Submission) -> dict[str, Screening]:
         r = await self._http.post(f"{BASE}/screen", content=_body(submission), headers=self._headers)
         return _decode(r, dict[str, Screening])
+
+    async def check_matter(self, question: Question) -> CheckAnswer:
+        r = await self._http.post(CHECKS, content=msgspec.json.encode(question_of(question)), headers=self._headers)
+        return _decode(r, CheckAnswer)
+
+    async def check_matters(self, questions: list[Question]) -> list[CheckAnswer]:
+        answers: list[CheckAnswer] = []
+        for body in _batches(questions):
+            r = await self._http.post(f"{CHECKS}/batch", content=body, headers=self._headers)
+            answers.extend(_decode(r, CheckBatchAnswer).answers)
+        return answers
 
     async def withdraw(self, request_id: int, *, reason: str | None = None) -> AdmissionRequestRead:
         r = await self._http.post(f"{BASE}/{request_id}/withdraw", json={"reason": reason}, headers=self._headers)

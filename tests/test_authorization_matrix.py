@@ -114,6 +114,8 @@ MATRIX: dict[str, tuple[str, str, Any, Any]] = {
     "CreateCountyRelease": ("POST", "/api/v1/registry/counties/430121/releases", {}, ADJUSTERS),
     # the enforcement check: whoever may put a matter on the community, or answers for it
     "CheckMatter": ("POST", "/api/v1/checks", CHECK, set(CALLERS) - {"county-orgdept-api", "wangcheng-civil"}),
+    "CheckMattersBatch": ("POST", "/api/v1/checks/batch", {"checks": [CHECK, CHECK]},
+                          set(CALLERS) - {"county-orgdept-api", "wangcheng-civil"}),
     # admission requests
     "SubmitAdmissionRequest": ("POST", "/api/v1/admission-requests", ADMISSION,
                                {"civil-affairs", "housing-bureau", "xingsha-office"}),

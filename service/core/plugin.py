@@ -42,10 +42,18 @@ class Metrics(PrometheusController):
     include_in_schema = False
 
 
+# the pieces of the request path by name, in order (bench/middleware.py measures each by leaving it out)
+MIDDLEWARE_NAMES = ("utf8_query", "request_id", "prometheus", "problems", "janitor", "session", "auth",
+                    "request_line", "read_your_writes", "csrf", "guard")
+
+
 class Core(InitPluginProtocol):
-    def __init__(self, settings: Settings, routes: Sequence[Any] = ()) -> None:
+    def __init__(self, settings: Settings, routes: Sequence[Any] = (), *,
+                 without: frozenset[str] = frozenset()) -> None:
         self.settings = settings
         self.routes = list(routes)  # every area's, handed over by service/app.py (core imports no area)
+        # only a benchmark leaves pieces out: the service always runs with all of them
+        self.without = without
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         configure_logging(self.settings.log_level)
@@ -76,20 +84,23 @@ class Core(InitPluginProtocol):
             key="mr_session", max_age=self.settings.session_max_age_s + 86400, httponly=True, samesite="lax",
             secure=not self.settings.dev_mode, exclude=["^/api/", "^/metrics", "^/healthz", "^/readyz"],
         )
-        app_config.csrf_config = CSRFConfig(
+        csrf = CSRFConfig(
             secret=hashlib.sha256(b"csrf:" + secret).hexdigest(), cookie_name="mr_csrf",
             cookie_secure=not self.settings.dev_mode,
             cookie_samesite="strict", header_name="x-csrftoken",
             # the API authenticates with bearer tokens, never with cookies, so it needs no CSRF token
             exclude=["^/api/", "^/schema", "^/healthz", "^/readyz", "^/metrics", "^/static/"],
         )
+        if "csrf" not in self.without:
+            app_config.csrf_config = csrf
         # ProblemBoundary sits inside the access log and the metrics so that both see the status of a
         # refusal raised by a middleware below it; the request line is checked once the caller is known
-        app_config.middleware = [
+        stack = zip(MIDDLEWARE_NAMES, (
             Utf8QueryStringMiddleware, RequestIdMiddleware, PROMETHEUS.middleware, ProblemBoundary, TransactionJanitor,
-            session.middleware, AuthMiddleware, RequestLineGuard, ReadYourWritesMiddleware, *app_config.middleware,
-        ]
-        app_config.guards = [*app_config.guards, authorize]
+            session.middleware, AuthMiddleware, RequestLineGuard, ReadYourWritesMiddleware), strict=False)
+        app_config.middleware = [*(m for name, m in stack if name not in self.without), *app_config.middleware]
+        if "guard" not in self.without:
+            app_config.guards = [*app_config.guards, authorize]
 
     def _configure_errors(self, app_config: AppConfig) -> None:
         app_config.exception_handlers = {**app_config.exception_handlers, **EXCEPTION_HANDLERS}

@@ -373,6 +373,14 @@ class Checker:
 
     async def decide(self, *, asker_subject: str, asker_name: str, request: CheckRequest,
                      community_county: str, asker_is_community: bool = False, lang: str = "zh") -> CheckAnswer:
+        prepared = await self.prepare(asker_subject=asker_subject, request=request,
+                                      community_county=community_county, asker_is_community=asker_is_community)
+        return await self.answer(prepared, asker_name=asker_name, lang=lang)
+
+    async def prepare(self, *, asker_subject: str, request: CheckRequest, community_county: str,
+                      asker_is_community: bool = False) -> Prepared:
+        """Everything a question needs before it is answered, and every way it can be refused as a question
+        (422 for text that is not text or a matter not named, 404 for an unknown code): nothing recorded."""
         on = today()
         matter = request.matter
         # what the department says is judged first, by the one engine (a 422 naming the field for text
@@ -402,6 +410,16 @@ class Checker:
 
             raise ValidationFailed.field("matter", "须给出事项代码，或名称和说明 (give a registry code, or a title "
                                          "and description)", rule="check.matter-named")
+        return Prepared(request=request, community_county=community_county, on=on, said=said,
+                        department_subject=department_subject, department_unknown=department_unknown, found=found)
+
+    async def answer(self, prepared: Prepared, *, asker_name: str, lang: str = "zh") -> CheckAnswer:
+        """The answer to a prepared question, recorded (a denial with its receipt)."""
+        request, community_county, on, said = (prepared.request, prepared.community_county, prepared.on,
+                                               prepared.said)
+        department_subject, department_unknown = prepared.department_subject, prepared.department_unknown
+        matter = request.matter
+        found = prepared.found
         scope, code, state, states = found if found is not None else (None, None, None, ())
         citation_item = state or (states[-1] if states else None)
         held = self.scopes.get(community_county)
@@ -474,6 +492,18 @@ class Checker:
         return CheckAnswer(id=str(check_id), allowed=allowed, reason=reason, citation=citation,
                            receipt_url=None if allowed else f"/checks/{check_id}",
                            department_unknown=department_unknown)
+
+
+class Prepared(msgspec.Struct, frozen=True):
+    """A question checked and looked up, ready to answer (Checker.prepare)."""
+
+    request: CheckRequest
+    community_county: str
+    on: datetime.date
+    said: Any
+    department_subject: str | None
+    department_unknown: bool
+    found: tuple[str, str, State | None, tuple[State, ...]] | None
 
 
 def _release_for(held: ScopeList | None, entry_number: int | None,

@@ -18,7 +18,7 @@ from service.core.auth import identity_of
 from service.core.authz import Permission, path_domain
 from service.core.clock import today
 from service.core.db import DB, ReadDB
-from service.core.errors import NotFound
+from service.core.errors import NotFound, ServiceError
 from service.core.exports import CSV_MEDIA_TYPE
 from service.core.httpcache import ResponseCache
 from service.core.lifespan import STARTERS
@@ -31,6 +31,8 @@ from service.registry.schemas import (
     AmendItem,
     CertificateAnswer,
     CheckAnswer,
+    CheckBatchAnswer,
+    CheckBatchRequest,
     CheckRequest,
     EffectiveList,
     EntryPage,
@@ -316,18 +318,38 @@ class CheckController(Controller):
           responses=problems(*AUTHED, 404))
     async def check(self, request: Request[Any, Any, Any], data: JSONBody[CheckRequest]) -> CheckAnswer:
         checker: checks.Checker = request.app.state.checker
-        node = request.app.state.tree.get(data.community_code)
-        if node is None or node.level != "community":
-            raise NotFound(f"社区 {data.community_code} 不存在 (unknown community {data.community_code})",
-                           extra={"community_code": data.community_code})
         identity = identity_of(request)
-        if not request.app.state.authorizer.allowed(identity.subject, "check", "ask", data.community_code):
-            await refuse(request, status=403, action="check.ask", subject_type="check",
-                         jurisdiction=data.community_code, reason="role does not cover this jurisdiction")
+        county = await _may_ask(request, identity, data.community_code)
         return await checker.decide(asker_subject=identity.subject, asker_name=f"{identity.subject} {identity.name}",
-                                    request=data, community_county=node.county_code or "",
+                                    request=data, community_county=county,
                                     asker_is_community=identity.organisation_level == "community",
                                     lang=language(request.headers.get("accept-language")))
+
+    # Each question is decided as the single check decides it: the community must exist (404) and the caller
+    # may ask there (casbin check ask, per target, through the authorizer); then each is prepared (the same
+    # 422 and 404 as a single check, naming `checks[i]...`). Only when every question passes are they
+    # answered and recorded, in order, one receipt per denial.
+    @post("/batch", operation_id="CheckMattersBatch", status_code=200, security=SECURED,
+          opt={"authenticated": True},
+          summary="Up to 500 checks in one call (e.g. a matter for every community of a county), each answered "
+                  "and recorded as a single check is, in order",
+          responses=problems(*AUTHED, 404, 422))
+    async def check_batch(self, request: Request[Any, Any, Any],
+                          data: JSONBody[CheckBatchRequest]) -> CheckBatchAnswer:
+        checker: checks.Checker = request.app.state.checker
+        identity = identity_of(request)
+        is_community = identity.organisation_level == "community"
+        prepared = []
+        for i, question in enumerate(data.checks):
+            try:
+                county = await _may_ask(request, identity, question.community_code)
+                prepared.append(await checker.prepare(asker_subject=identity.subject, request=question,
+                                                      community_county=county, asker_is_community=is_community))
+            except ServiceError as exc:
+                raise _at(exc, i) from None
+        lang = language(request.headers.get("accept-language"))
+        asker = f"{identity.subject} {identity.name}"
+        return CheckBatchAnswer(answers=[await checker.answer(p, asker_name=asker, lang=lang) for p in prepared])
 
     @get("/receipts/{receipt_id:str}", operation_id="GetCheckReceipt", opt={"public": True},
          summary="A check's decision and citation, at a stable public address (public)", responses=problems(404))
@@ -344,6 +366,26 @@ class CheckController(Controller):
             raise NotFound("只有不予准入的核验回执记入审计日志 (only a refused check is in the audit log)")
         return await audit_service.record_proof(db, action=checks.REFUSED_ACTION, subject_type=checks.RECEIPT_SUBJECT,
                                                 subject_id=found.id, settings=request.app.state.settings)
+
+
+async def _may_ask(request: Request[Any, Any, Any], identity: Any, community_code: str) -> str:
+    """The community's county, once it is known to exist (404) and the caller may ask there (403)."""
+    node = request.app.state.tree.get(community_code)
+    if node is None or node.level != "community":
+        raise NotFound(f"社区 {community_code} 不存在 (unknown community {community_code})",
+                       extra={"community_code": community_code})
+    if not request.app.state.authorizer.allowed(identity.subject, "check", "ask", community_code):
+        await refuse(request, status=403, action="check.ask", subject_type="check",
+                     jurisdiction=community_code, reason="role does not cover this jurisdiction")
+    return str(node.county_code or "")
+
+
+def _at(exc: ServiceError, index: int) -> ServiceError:
+    """The refusal of one question of a batch, naming it: `checks[i].field`, and `index` in `extra`."""
+    for param in exc.invalid_params or ():
+        param.name = f"checks[{index}].{param.name}"
+    exc.extra = {**(exc.extra or {}), "index": index}
+    return exc
 
 
 LIST_LABELS = {

@@ -284,6 +284,14 @@ class CheckRequest(Input):
     """the API client name of the department that would assign the matter; default: the caller"""
 
 
+BATCH_MAX = 500
+
+
+class CheckBatchRequest(Input):
+    checks: Annotated[builtins.list[CheckRequest], msgspec.Meta(min_length=1, max_length=BATCH_MAX)]
+    """up to 500 questions, each as `POST /api/v1/checks` takes it; answered in this order"""
+
+
 class Citation(Output):
     rule: str
     list: str | None = None
@@ -309,6 +317,11 @@ class CheckAnswer(Output):
     receipt_url: str | None = None
     department_unknown: bool = False
     """the department named is not registered: the answer is about the matter alone"""
+
+
+class CheckBatchAnswer(Output):
+    answers: builtins.list[CheckAnswer]
+    """one per question, in the order asked"""
 
 
 class Receipt(Output):
