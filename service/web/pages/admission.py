@@ -140,7 +140,7 @@ class AdmissionPages(Controller):
         if findings and data.acknowledged != "1":
             return await self._confirm(request, read, data, effective, status_code=422,
                                        error="请确认已阅读全部自动审查提示。")
-        acknowledged = sorted({f.rule for f in findings}) if findings else None
+        acknowledged = sorted({f["rule"] if isinstance(f, dict) else f.rule for f in findings}) or None
         actor = Actor.from_connection(request, "county_reviewer")
         try:
             async with db.transaction():  # a savepoint: a refused decision leaves nothing behind
