@@ -161,7 +161,10 @@ class Decision(Input):
     reason: Reason | None = None
     """required for rejected and returned: the reviewer's reasons"""
     effective_from: datetime.date | None = None
-    """approval: the date the item takes effect on the list (default: today)"""
+    """approval: the date the item takes effect on the list (default: today; never before the submission)"""
+    acknowledged_findings: list[Annotated[str, msgspec.Meta(max_length=80)]] | None = None
+    """optional: the screening findings (their `rule`) the reviewer acknowledged before deciding; kept in
+    the decision's audit event. The web UI asks for it when the request was flagged; the API does not."""
 
 
 class Revocation(Input):

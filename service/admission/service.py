@@ -366,6 +366,7 @@ async def submit_draft(conn: asyncpg.Connection, *, actor: Actor, subject: str, 
 async def _transition(
     conn: asyncpg.Connection, *, actor: Actor, request_id: int, to: str, reason: str | None = None,
     effective_from: datetime.date | None = None, item_code: str | None = None,
+    change: dict[str, Any] | None = None,
 ) -> tuple[asyncpg.Record, str]:
     expected = [state for state, nexts in ALLOWED.items() if to in nexts]
     who = _who(actor) if to in ("approved", "rejected", "returned") else None
@@ -377,7 +378,7 @@ async def _transition(
             f"状态为 {current['status']} 的申请不能转为 {to} (a {current['status']} request cannot become {to}; "
             f"allowed: {', '.join(allowed) or 'none'})", allowed=allowed, extra={"status": current["status"]})
     before: str = row["previous_status"]
-    await _record(conn, actor=actor, row=row, from_status=before, reason=reason)
+    await _record(conn, actor=actor, row=row, from_status=before, reason=reason, change=change)
     return row, before
 
 
@@ -391,9 +392,12 @@ async def decide(conn: asyncpg.Connection, *, actor: Actor, request_id: int, dec
     if decision.outcome in ("rejected", "returned") and not (decision.reason and decision.reason.strip()):
         raise ValidationFailed.field("reason", "驳回或退回须说明理由 (a rejection or return carries the reviewer's "
                                      "reasons)", rule="admission.reason-required")
+    # the findings the reviewer acknowledged are kept with the decision (its audit event)
+    acknowledged = ({"acknowledged_findings": sorted(set(decision.acknowledged_findings))}
+                    if decision.acknowledged_findings is not None else None)
     if decision.outcome != "approved":
         row, _ = await _transition(conn, actor=actor, request_id=request_id, to=decision.outcome,
-                                   reason=decision.reason)
+                                   reason=decision.reason, change=acknowledged)
         return await to_read(conn, row)
     current = await _row(conn, request_id)
     code = (current["body"].get("item_code") or f"adm-{request_id}")
@@ -404,7 +408,7 @@ async def decide(conn: asyncpg.Connection, *, actor: Actor, request_id: int, dec
                                      "(effective_from cannot precede the submission)", rule="admission.effective-from")
     within_years("effective_from", effective, today=today())
     row, _ = await _transition(conn, actor=actor, request_id=request_id, to="approved", reason=decision.reason,
-                               effective_from=effective, item_code=code)
+                               effective_from=effective, item_code=code, change=acknowledged)
     level = None
     if row["client_id"] is not None:
         level = await conn.fetchval(queries.CLIENT_LEVEL, row["client_id"])

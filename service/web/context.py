@@ -8,13 +8,11 @@ from litestar import Request
 
 from service.core.auth import identity_of
 from service.core.authz import Authorizer
+from service.web import labels as words
 from service.web.format import helpers
 from service.web.i18n import pick_locale, translations
 
-ROLE_LABELS = {
-    "department": "部门", "street_office": "街道办事处", "county_reviewer": "县级审核人",
-    "org_department": "县委组织部", "community": "社区", "supervisor": "监督审计", "admin": "管理员",
-}
+ROLE_LABELS = {k: zh for k, (zh, _) in words.ROLES.items()}
 # no inline script or style anywhere; every asset from this origin
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
@@ -50,4 +48,4 @@ def page_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any
     if notice is None and request.scope.get("state", {}).get("session_expired"):
         notice = "会话已过期，请重新登录。"
     return {"locale": locale, "_": t.gettext, "person": person, "notice": notice, "nav": nav,
-            "here": request.url.path, **helpers(locale), **extra}
+            "here": request.url.path, **helpers(locale), **words.bound(locale), **extra}

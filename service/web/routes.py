@@ -31,6 +31,17 @@ from service.web.pages.lists import ListPages
 from service.web.pages.public import PublicPages
 from service.web.pages.secondments import SecondmentPages
 
+# where each role's work is: the first role the person holds, in this order, decides the page
+LANDING = (("county_reviewer", "/ui/inbox"), ("org_department", "/ui/inbox"), ("supervisor", "/ui/inbox"),
+           ("street_office", "/ui/secondments"), ("community", "/ui/community"), ("department", "/ui/inbox"),
+           ("admin", "/ui/dashboard"))
+
+
+def landing(authorizer: Any, subject: str) -> str:
+    """The page a person signs in to: the inbox for those who decide, their own page for the others."""
+    held = {name for names in authorizer.roles_of(subject).values() for name in names}
+    return next((page for role, page in LANDING if role in held), "/")
+
 
 class LoginForm(msgspec.Struct):
     username: str
@@ -80,7 +91,7 @@ class WebController(Controller):
                                            request_id=request.scope.get("state", {}).get("request_id"),
                                            client_addr=client_address(request)),
                            action="auth.login", subject_type="web_user", subject_id=str(result.user_id))
-        return Redirect("/", status_code=303)
+        return Redirect(landing(request.app.state.authorizer, f"user:{result.user_id}"), status_code=303)
 
     @post("/logout", opt={"authenticated": True}, status_code=303)
     async def logout(self, request: Request[Any, Any, Any], db: DB) -> Redirect:

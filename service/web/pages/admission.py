@@ -20,8 +20,11 @@ from service.core.authz import Permission
 from service.core.db import DB
 from service.core.errors import ServiceError
 from service.registry.routes import LIST_LABELS
+from service.web import names
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.pages.common import PAGE_ERRORS, labels, may, place_name, problem_text, subject_of
+from service.web.format import CHINA
+from service.web.pages.common import PAGE_ERRORS, labels, locale_of, may, place_name, problem_text, subject_of
+from service.workers.service import today
 
 OUTCOMES = {"approved": "批准", "rejected": "驳回", "returned": "退回修改"}
 
@@ -30,6 +33,8 @@ class DecisionForm(msgspec.Struct):
     outcome: str = ""
     reason: str = ""
     effective_from: str = ""
+    acknowledged: str = ""
+    """"1" when the reviewer has acknowledged every screening finding (asked on the confirmation page)"""
 
 
 Form = Annotated[DecisionForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -56,6 +61,10 @@ def _checked(form: DecisionForm) -> tuple[str | None, datetime.date | None]:
     return None, effective
 
 
+def _submitted_on(read: Any) -> datetime.date | None:
+    return read.submitted_at.astimezone(CHINA).date() if read.submitted_at is not None else None
+
+
 class AdmissionPages(Controller):
     path = "/ui/admission"
     include_in_schema = False
@@ -74,8 +83,10 @@ class AdmissionPages(Controller):
         similar = await listing.similar(db, county_code=read.county_code, title=read.title,
                                         content=body.get("content", ""))
         can_decide = may_review(read.county_code) and read.status in ("submitted", "in_review")
+        who = await names.lookup(db, [h.actor for h in history], locale=locale_of(request))
         return Template("ui/admission.html", status_code=status_code, context=page_context(
-            request, r=read, body=body, history=history, similar=similar, can_decide=can_decide,
+            request, r=read, body=body, history=history, similar=similar, can_decide=can_decide, who=who,
+            places={code: place_name(request, code) for code in {s.scope for s in similar}},
             county=place_name(request, read.county_code), targets=[(c, place_name(request, c)) for c in read.targets],
             form=form or DecisionForm(), error=error, outcomes=OUTCOMES, notice=notice, lists=LIST_LABELS,
             **labels()))
@@ -97,8 +108,25 @@ class AdmissionPages(Controller):
             return await self._detail(request, db, request_id, form=data, error=error, status_code=422)
         read = await admission.get(db, request_id=request_id, subject=subject_of(request),
                                    may_review=lambda code: may(request, "admission_request", "review", code))
-        return Template("ui/admission_confirm.html", context=page_context(
-            request, r=read, form=data, outcome_label=OUTCOMES[data.outcome], effective=effective, **labels()))
+        submitted = _submitted_on(read)
+        if data.outcome == "approved" and effective is not None and submitted is not None and effective < submitted:
+            return await self._detail(request, db, request_id, form=data, status_code=422,
+                                      error=f"生效日期不得早于申请提交日期（{submitted.year}年{submitted.month}月"
+                                            f"{submitted.day}日）。")
+        return await self._confirm(request, read, data, effective)
+
+    async def _confirm(self, request: Request[Any, Any, Any], read: Any, data: DecisionForm,
+                       effective: datetime.date | None, *, error: str | None = None,
+                       status_code: int = 200) -> Template:
+        """Every screening finding again (to acknowledge before an approval), and a warning for a date of
+        effect before today (a backdated approval)."""
+        day = today()
+        backdated = data.outcome == "approved" and effective is not None and effective < day
+        findings = read.screening.findings if read.screening else []
+        return Template("ui/admission_confirm.html", status_code=status_code, context=page_context(
+            request, r=read, form=data, outcome_label=OUTCOMES[data.outcome], effective=effective,
+            findings=findings, backdated=backdated, today=day, submitted_on=_submitted_on(read), error=error,
+            **labels()))
 
     @post("/{request_id:int}/decision", opt=_read("review"), status_code=303)
     async def decide(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int],
@@ -106,6 +134,13 @@ class AdmissionPages(Controller):
         error, effective = _checked(data)
         if error:
             return await self._detail(request, db, request_id, form=data, error=error, status_code=422)
+        read = await admission.get(db, request_id=request_id, subject=subject_of(request),
+                                   may_review=lambda code: may(request, "admission_request", "review", code))
+        findings = read.screening.findings if read.screening else []
+        if findings and data.acknowledged != "1":
+            return await self._confirm(request, read, data, effective, status_code=422,
+                                       error="请确认已阅读全部自动审查提示。")
+        acknowledged = sorted({f["rule"] if isinstance(f, dict) else f.rule for f in findings}) or None
         actor = Actor.from_connection(request, "county_reviewer")
         try:
             async with db.transaction():  # a savepoint: a refused decision leaves nothing behind
@@ -115,8 +150,9 @@ class AdmissionPages(Controller):
                 if current.status == "submitted":
                     await admission.start_review(db, actor=actor, request_id=request_id)
                 await admission.decide(db, actor=actor, request_id=request_id, decision=Decision(
-                    outcome=data.outcome, reason=data.reason.strip(), effective_from=effective))  # type: ignore[arg-type]
+                    outcome=data.outcome, reason=data.reason.strip(), effective_from=effective,  # type: ignore[arg-type]
+                    acknowledged_findings=acknowledged))
         except ServiceError as exc:
-            return await self._detail(request, db, request_id, form=data, error=problem_text(exc),
+            return await self._detail(request, db, request_id, form=data, error=problem_text(exc, locale_of(request)),
                                       status_code=exc.status)
         return Redirect(f"/ui/admission/{request_id}?done={data.outcome}", status_code=303)

@@ -7,6 +7,7 @@ export address that hands the same query to the audit area's export stream."""
 from __future__ import annotations
 
 import datetime
+import io
 import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -17,14 +18,17 @@ from litestar.response import Stream, Template
 
 from service.audit import service as audit
 from service.audit.routes import scope_of
+from service.audit.verify import BOM
 from service.core import exports
 from service.core.authz import Permission
 from service.core.clock import CHINA
 from service.core.db import DB
 from service.core.errors import ServiceError
 from service.core.schemas import parse_day
+from service.web import labels as words
+from service.web import names
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.pages.common import PAGE_ERRORS, counties_of, labels, problem_text
+from service.web.pages.common import PAGE_ERRORS, counties_of, labels, locale_of, place_name, problem_text
 
 Text = Annotated[str | None, QueryParameter(max_length=200)]
 Day = Annotated[str | None, QueryParameter(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
@@ -92,10 +96,14 @@ class AuditPages(Controller):
             page = await audit.list_events(db, filters=filters, subtrees=scope_of(request, jurisdiction or None),
                                            newest_first=True, cursor=cursor or None, limit=PAGE_SIZE)
         except ServiceError as exc:
-            error = problem_text(exc)
+            error = problem_text(exc, locale_of(request))
         shown = {k: v for k, v in f.items() if v}
+        events = page.items if page else []
+        who = await names.lookup(db, [(e.actor_type, e.actor_id) for e in events], locale=locale_of(request))
         return Template("ui/audit.html", context=page_context(
-            request, page=page, error=error, f=f, outcomes=OUTCOME_LABELS, actors=ACTOR_LABELS,
+            request, page=page, error=error, who=who,
+            places={e.jurisdiction_code: place_name(request, e.jurisdiction_code) for e in events
+                    if e.jurisdiction_code}, f=f, outcomes=OUTCOME_LABELS, actors=ACTOR_LABELS,
             counties=counties_of(request, "audit_event", "read"), people=[],
             details={e.id: json.dumps(e.detail, ensure_ascii=False, indent=2, sort_keys=True)
                      for e in (page.items if page else [])},
@@ -117,7 +125,60 @@ class AuditPages(Controller):
         sql, args = audit.export_query(filters=filters, subtrees=scope_of(request, jurisdiction or None),
                                        newest_first=True)
         await audit.check_export_query(db, sql=sql, args=args)
-        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-        rows = audit.export_stream(request.app.state.pool, sql=sql, args=args, fmt="csv", log_order=False)
+        locale = locale_of(request)
+        stamp = datetime.datetime.now(CHINA).strftime("%Y%m%d-%H%M%S")
+        rows = readable_csv(request.app.state.pool, sql=sql, args=args, locale=locale,
+                            place=lambda code: place_name(request, code))
         return exports.ExportStream(rows, media_type=exports.CSV_MEDIA_TYPE, headers={
             "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
+
+
+CSV_COLUMNS = (("时间（北京时间）", "Time (Beijing)"), ("操作人", "Actor"), ("操作人类型", "Actor type"),
+               ("角色", "Role"), ("操作", "Action"), ("操作代码", "Action code"), ("对象", "Subject"),
+               ("辖区", "Jurisdiction"), ("结果", "Outcome"), ("状态码", "Status code"), ("详情", "Detail"),
+               ("事件编号", "Event"), ("请求编号", "Request"), ("日志位置", "Log position"), ("摘要", "Digest"))
+
+
+def _when(value: datetime.datetime, locale: str) -> str:
+    local = value.astimezone(CHINA)
+    if locale == "en":
+        return local.strftime("%Y-%m-%d %H:%M:%S +08:00")
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M:%S}"
+
+
+async def readable_csv(pool: Any, *, sql: str, args: list[Any], locale: str, place: Any) -> Any:
+    """The search's result as a person reads it (the page's language, names, Beijing time), streamed from
+    the audit area's server-side cursor in constant memory; names are looked up per batch on a second
+    connection. The API's export (/api/v1/audit/export) keeps the canonical fields and the leaves."""
+    buf = io.StringIO()
+    out = exports.writer(buf, lineterminator="\r\n")
+
+    def flush() -> bytes:
+        data = buf.getvalue().encode()
+        buf.seek(0)
+        buf.truncate()
+        return data
+
+    out.writerow([en if locale == "en" else zh for zh, en in CSV_COLUMNS])
+    yield BOM + flush()
+    async with pool.acquire() as conn, pool.acquire() as lookups, conn.transaction(
+            readonly=True, isolation="repeatable_read"):
+        async for batch in audit.leaf_batches(conn, sql, args, log_id=None):
+            rows = [r for r, _ in batch]
+            who = await names.lookup(lookups, [(r["actor_type"], r["actor_id"]) for r in rows], locale=locale)
+            for r in rows:
+                subject = words.subject(r["subject_type"], r["subject_id"], locale)
+                detail = r["detail"]
+                shown = (detail if isinstance(detail, str)
+                         else json.dumps(detail, ensure_ascii=False, sort_keys=True)) if detail else ""
+                out.writerow([
+                    _when(r["occurred_at"], locale), who.actor(r["actor_type"], r["actor_id"], r["actor_name"]),
+                    words.text("actor_type", r["actor_type"], locale),
+                    words.text("role", r["role"], locale) if r["role"] else "",
+                    words.action(r["action"], locale), r["action"], subject["text"],
+                    place(r["jurisdiction_code"]) if r["jurisdiction_code"] else "",
+                    words.text("outcome", r["outcome"], locale), r["status_code"] or "",
+                    words.message(shown, locale),
+                    r["id"], r["request_id"] or "", r["leaf_index"] if r["leaf_index"] is not None else "",
+                    r["digest"] or ""])
+            yield flush()

@@ -15,8 +15,17 @@ from service.core.errors import NotFound, ServiceError
 from service.core.schemas import parse_day
 from service.registry import service as registry
 from service.registry.routes import LIST_LABELS
+from service.web import names
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.pages.common import PAGE_ERRORS, authorizer_of, children, counties_of, problem_text
+from service.web.pages.common import (
+    PAGE_ERRORS,
+    authorizer_of,
+    children,
+    counties_of,
+    locale_of,
+    place_name,
+    problem_text,
+)
 
 KIND_LABELS = {"task": "工作事项", "plaque": "牌子", "certificate": "证明事项", "report": "报表台账",
                "digital": "政务应用与群组"}
@@ -79,9 +88,10 @@ class ListPages(Controller):
             raise NotFound(f"{list_scope} 不属于 {county} 的清单 (not a scope of this county's list)")
         record = await registry.get_record(db, scope=list_scope, code=item_code)
         entries = await registry.item_history(db, scope=list_scope, code=item_code)
+        who = await names.lookup(db, [e.actor for e in entries], locale=locale_of(request))
         return Template("ui/item_history.html", context=page_context(
             request, place=authorizer_of(request).tree.get(code), record=record, entries=entries[::-1],
-            entry_labels=ENTRY_LABELS, lists=LIST_LABELS))
+            entry_labels=ENTRY_LABELS, lists=LIST_LABELS, who=who, scope_name=place_name(request, record.scope)))
 
     @get("/{code:str}/diff", opt=ON_PLACE)
     async def diff(self, request: Request[Any, Any, Any], db: DB, code: FromPath[str], from_release: Name = None,
@@ -96,7 +106,7 @@ class ListPages(Controller):
                     from_date=None if from_release else _day(from_date, "from_date"), to_release=to_release or None,
                     to_date=None if to_release else _day(to_date, "to_date"))
             except ServiceError as exc:
-                error = problem_text(exc)
+                error = problem_text(exc, locale_of(request))
         tree = authorizer_of(request).tree
         return Template("ui/diff.html", context=page_context(
             request, place=tree.get(code), county=tree.get(county), releases=releases, result=result, error=error,

@@ -21,8 +21,9 @@ from service.counties.service import load_settings
 from service.secondments import service as secondments
 from service.secondments.routes import request_domain
 from service.secondments.schemas import SecondmentDecision, SecondmentReturn
+from service.web import names
 from service.web.context import PAGE_HEADERS, page_context
-from service.web.pages.common import PAGE_ERRORS, domains, labels, may, place_name, problem_text
+from service.web.pages.common import PAGE_ERRORS, domains, labels, locale_of, may, place_name, problem_text
 from service.workers import service as workers
 
 OUTCOMES = {"approve": "批准", "reject": "不予批准"}
@@ -89,8 +90,9 @@ class SecondmentPages(Controller):
         months = {"max_duration": limits.secondment_max_months, "total_duration": limits.secondment_total_max_months,
                   "cooldown": limits.secondment_cooldown_months}
         rules = {key: text.format(n=months.get(key, "")) for key, text in secondments.RULE_TEXT.items()}
+        who = await names.lookup(db, [s.submitted_by, s.decided_by], locale=locale_of(request))
         return Template("ui/secondment.html", status_code=status_code, context=page_context(
-            request, s=s, staffing=staffing, effect=effect, rule_text=rules,
+            request, s=s, staffing=staffing, who=who, effect=effect, rule_text=rules,
             can_decide=s.status == "pending_approval" and may(request, "secondment_request", "decide", code),
             can_return="returned" in s.allowed_transitions and may(request, "secondment_request", "return", code),
             place=place_name(request, where), form=form or DecisionForm(), error=error, outcomes=OUTCOMES,
@@ -132,7 +134,7 @@ class SecondmentPages(Controller):
                                          request_id=request_id, today=today(), data=SecondmentDecision(
                                              outcome=data.outcome, reasons=data.reasons.strip()))  # type: ignore[arg-type]
         except ServiceError as exc:
-            return await self._detail(request, db, request_id, form=data, error=problem_text(exc),
+            return await self._detail(request, db, request_id, form=data, error=problem_text(exc, locale_of(request)),
                                       status_code=exc.status)
         return Redirect(f"/ui/secondments/{request_id}?done={data.outcome}", status_code=303)
 
@@ -149,5 +151,6 @@ class SecondmentPages(Controller):
         except ValueError:
             return await self._detail(request, db, request_id, error="返岗日期格式不正确。", status_code=422)
         except ServiceError as exc:
-            return await self._detail(request, db, request_id, error=problem_text(exc), status_code=exc.status)
+            return await self._detail(request, db, request_id, error=problem_text(exc, locale_of(request)),
+                                      status_code=exc.status)
         return Redirect(f"/ui/secondments/{request_id}?done=return", status_code=303)
