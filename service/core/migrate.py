@@ -1,7 +1,8 @@
 """Forward-only migrations: numbered plain-SQL files, applied under an advisory lock, checksummed.
 
 Our own runner (about 60 lines) rather than dbmate: it needs nothing but asyncpg, runs the same
-files in the tests and in production, and refuses an applied file that was edited afterwards.
+files in the tests and in production, and refuses an applied file that was edited afterwards or a
+database that has applied a file this code does not have (an older release against a newer database).
 """
 
 from __future__ import annotations
@@ -50,6 +51,13 @@ async def _applied(conn: asyncpg.Connection) -> dict[int, tuple[str, str]]:
 
 
 def _check_edited(files: list[tuple[int, str, str, str]], applied: dict[int, tuple[str, str]]) -> None:
+    on_disk = {version for version, *_ in files}
+    missing = sorted(applied[v][0] for v in applied if v not in on_disk)
+    if missing:
+        raise MigrationError(
+            f"the database has applied migrations that are not on disk: {', '.join(missing)}; "
+            "this code is older than the database (or a file was deleted): run the release that applied them"
+        )
     for version, name, checksum, _ in files:
         if version in applied and applied[version][1] != checksum:
             raise MigrationError(
@@ -59,7 +67,7 @@ def _check_edited(files: list[tuple[int, str, str, str]], applied: dict[int, tup
 
 
 async def pending(conn: asyncpg.Connection, directory: Path) -> list[str]:
-    """Names of files not yet applied; raises if an applied file was edited."""
+    """Names of files not yet applied; raises if an applied file was edited or is missing from disk."""
     files = migration_files(directory)
     applied = await _applied(conn)
     _check_edited(files, applied)

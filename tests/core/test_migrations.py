@@ -52,6 +52,22 @@ async def test_an_applied_file_that_was_edited_is_refused(empty_db, tmp_path):
         await conn.close()
 
 
+async def test_a_database_that_applied_a_file_missing_from_disk_is_refused(empty_db, tmp_path):
+    folder = tmp_path / "migrations"
+    shutil.copytree(PROJECT_ROOT / "migrations", folder)
+    conn = await connect(empty_db)
+    try:
+        await migrate(conn, folder)
+        last = sorted(folder.glob("*.sql"))[-1]
+        last.unlink()  # an older release started against the newer database
+        with pytest.raises(MigrationError, match=f"not on disk: {last.name}"):
+            await pending(conn, folder)
+        with pytest.raises(MigrationError, match="not on disk"):
+            await migrate(conn, folder)
+    finally:
+        await conn.close()
+
+
 async def test_a_failing_migration_is_rolled_back_and_named(empty_db, tmp_path):
     folder = tmp_path / "migrations"
     shutil.copytree(PROJECT_ROOT / "migrations", folder)
