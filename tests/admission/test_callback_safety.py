@@ -16,7 +16,7 @@ from service.app import create_app
 from service.core.db import create_pool
 from service.notifications.delivery import DeliveryWorker
 from service.notifications.outbox import enqueue
-from tests.admission.test_delivery import Receiver
+from tests.helpers.callbacks import Receiver
 
 REFUSED_URLS = [
     "http://hooks.example.org/callback",  # not https

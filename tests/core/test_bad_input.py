@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 
-from tests.web.test_sign_in import sign_in
+from tests.helpers.web import sign_in
 
 PROBLEM = "application/problem+json"
 

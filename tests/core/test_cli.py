@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-from service.core.settings import PROJECT_ROOT
-from tests.conftest import PEPPER, SECRET, fresh_database
-
-
-def run_cli(*args: str, database_url: str, data_dir, extra_env: dict[str, str] | None = None):
-    env = {**os.environ, "DATABASE_URL": database_url, "MR_DATA_DIR": str(data_dir), "MR_TOKEN_PEPPER": PEPPER,
-           "MR_SECRET_KEY": SECRET, **(extra_env or {})}
-    return subprocess.run([sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=PROJECT_ROOT, timeout=120, check=False)
+from tests.conftest import fresh_database
+from tests.helpers.cli import run_cli
 
 
 def test_unreachable_database_is_one_clear_line(tmp_path):

@@ -133,7 +133,7 @@ async def test_migrate_refuses_to_grant_to_a_role_that_owns_a_table(db):
 async def test_migrate_runs_as_the_owner_of_migration_database_url_and_grants_database_urls_role(server_url,
                                                                                                    tmp_path):
     from tests.conftest import drop_database, fresh_database
-    from tests.core.test_cli import run_cli
+    from tests.helpers.cli import run_cli
 
     empty = await fresh_database(server_url, template_name=None)
     try:

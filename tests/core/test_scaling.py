@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from tests.conftest import make_settings
-from tests.web.test_sign_in import sign_in
+from tests.helpers.web import sign_in
 
 # table -> (plan, the column that carries the county, the primary key today). Mirrors docs/scaling.md.
 BY_COUNTY = {

@@ -11,7 +11,7 @@ from service.app import create_app
 from service.audit import keys
 from service.core.settings import SettingsError, load_settings
 from tests.conftest import PEPPER, SECRET, service_url
-from tests.core.test_cli import run_cli
+from tests.helpers.cli import run_cli
 
 STRONG = "0123456789abcdef0123456789abcdef"
 

@@ -26,8 +26,8 @@ from service.core.replica import LSN_COOKIE, RETRY_AFTER_S, parse_lsn
 from service.demo.loader import migrate_and_load
 from service.registry.service import today
 from tests.conftest import PEPPER, create_service_role, make_settings, service_url
+from tests.helpers.web import csrf_of, sign_in
 from tests.replica.cluster import Cluster, free_port, replication_lag
-from tests.web.test_sign_in import csrf_of, sign_in
 
 COUNTY = "430121"
 COMMUNITY = "430121001001"

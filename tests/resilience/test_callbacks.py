@@ -17,7 +17,7 @@ from typing import Any
 
 from service.notifications.delivery import Backoff
 from tests.admission.conftest import into_review, submit
-from tests.admission.test_delivery import Receiver, register
+from tests.helpers.callbacks import Receiver, register
 from tests.resilience.conftest import eventually
 
 BASE = "/api/v1/admission-requests"

@@ -25,8 +25,8 @@ from service.core.db import connect
 from service.core.embedded import start_embedded, stop_embedded
 from service.demo.loader import migrate_and_load
 from tests.admission.conftest import submission
-from tests.admission.test_delivery import Receiver
 from tests.conftest import PEPPER, create_service_role, service_url
+from tests.helpers.callbacks import Receiver
 from tests.resilience.conftest import audit_verifies, eventually
 
 COMMUNITY = "430121001001"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.web.test_sign_in import csrf_of, sign_in
+from tests.helpers.web import csrf_of, sign_in
 
 
 async def _request_id(db, title: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.web.test_sign_in import csrf_of
+from tests.helpers.web import csrf_of
 
 SONGYA = "430121001001"
 
@@ -218,7 +218,7 @@ async def _refused_receipt(client, as_client) -> str:
 
 
 async def test_the_community_records_a_refusal_from_the_receipt_in_one_click(client, as_client, demo, db):
-    from tests.web.test_sign_in import sign_in
+    from tests.helpers.web import sign_in
 
     receipt_id = await _refused_receipt(client, as_client)
     anonymous = await client.get(f"/checks/{receipt_id}")
@@ -250,7 +250,7 @@ async def test_the_community_records_a_refusal_from_the_receipt_in_one_click(cli
 
 
 async def test_only_the_communitys_role_records_a_refusal_from_the_receipt(client, as_client, demo, db):
-    from tests.web.test_sign_in import sign_in
+    from tests.helpers.web import sign_in
 
     receipt_id = await _refused_receipt(client, as_client)
     await sign_in(client, "street", demo.users["street"])

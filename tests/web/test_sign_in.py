@@ -9,18 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from tests.conftest import make_settings
-
-
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert m, "no CSRF token in the form"
-    return m.group(1)
-
-
-async def sign_in(client, username: str, password: str):
-    page = await client.get("/login")
-    return await client.post("/login", data={"username": username, "password": password,
-                                             "_csrf_token": csrf_of(page.text)}, follow_redirects=False)
+from tests.helpers.web import csrf_of, sign_in
 
 
 async def test_sign_in_shows_name_role_and_county(client, demo):

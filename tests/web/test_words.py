@@ -10,7 +10,7 @@ from pathlib import Path
 from service.web import labels
 from service.workers.service import today
 from tests.admission.conftest import submission
-from tests.web.test_sign_in import csrf_of, sign_in
+from tests.helpers.web import csrf_of, sign_in
 
 ROOT = Path(__file__).parents[2]
 
