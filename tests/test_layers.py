@@ -50,3 +50,13 @@ def test_the_import_contracts_are_kept(monkeypatch: pytest.MonkeyPatch, capsys: 
     monkeypatch.chdir(ROOT)
     code = cli.lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True)
     assert code == 0, capsys.readouterr().out[-8000:]
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    """Helpers several areas use live in tests/helpers/ (CONTRIBUTING.md, "Tests")."""
+    found = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[-1].startswith("test_"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}")
+    assert not found, "\n".join(found)
