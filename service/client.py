@@ -6,7 +6,8 @@
         answer = mr.submit(request, idempotency_key="2026-0042")
         print(answer.status, answer.screening.verdict if answer.screening else None)
 
-`AsyncClient` has the same methods, awaited. Errors come back as `ProblemError` carrying the RFC 9457
+`AsyncClient` has the same methods, awaited: each operation is written once (a generator of the requests it
+needs) and run by either. Errors come back as `ProblemError` carrying the RFC 9457
 problem (status, title, detail, the rule and the invalid fields).
 """
 
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable, Generator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 import httpx
 import msgspec
@@ -32,6 +34,8 @@ from service.core.errors import Problem
 from service.registry.schemas import BATCH_MAX, CheckAnswer, CheckBatchAnswer, CheckBatchRequest, CheckRequest
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 BASE = "/api/v1/admission-requests"
 Submission = AdmissionSubmission | dict[str, Any]
 Question = CheckRequest | dict[str, Any]
@@ -86,11 +90,115 @@ def _submit_headers(idempotency_key: str | None) -> dict[str, str]:
     return {"Idempotency-Key": idempotency_key or uuid.uuid4().hex}
 
 
+class _Req(NamedTuple):
+    method: str
+    path: str
+    content: bytes | None = None
+    params: dict[str, str] | None = None
+    headers: dict[str, str] | None = None
+
+
+# Each operation is written once, without I/O: a generator that yields the requests it needs and is sent their
+# responses; `Client` runs it with httpx.Client, `AsyncClient` with httpx.AsyncClient.
+Op = Generator[_Req, httpx.Response, T]
+
+
+def _submit(submission: Submission, *, idempotency_key: str | None = None,
+            draft: bool = False) -> Op[AdmissionRequestRead]:
+    """Submit an admission request (a draft with `draft=True`); retried safely under the same key."""
+    r = yield _Req("POST", BASE, _body(submission), {"draft": "true"} if draft else None,
+                   _submit_headers(idempotency_key))
+    return _decode(r, AdmissionRequestRead)
+
+
+def _status(request_id: int) -> Op[AdmissionRequestRead]:
+    """The request as it stands: state, screening, deadlines."""
+    return _decode((yield _Req("GET", f"{BASE}/{request_id}")), AdmissionRequestRead)
+
+
+def _history(request_id: int) -> Op[list[TransitionRead]]:
+    """Every change of state of the request, oldest first."""
+    return _decode((yield _Req("GET", f"{BASE}/{request_id}/history")), list[TransitionRead])
+
+
+def _list_requests(*, status: str | None = None, overdue: bool = False) -> Op[AdmissionRequestPage]:
+    """The caller's requests, optionally by state or only those past their decision date."""
+    params: dict[str, str] = {"overdue": "true"} if overdue else {}
+    if status:
+        params["status"] = status
+    return _decode((yield _Req("GET", BASE, params=params)), AdmissionRequestPage)
+
+
+def _check(submission: Submission) -> Op[dict[str, Screening]]:
+    """Screen a matter without submitting it: the result per county."""
+    return _decode((yield _Req("POST", f"{BASE}/screen", _body(submission))), dict[str, Screening])
+
+
+def _check_matter(question: Question) -> Op[CheckAnswer]:
+    """The enforcement check: may this department put this matter on this community in this role?"""
+    return _decode((yield _Req("POST", CHECKS, msgspec.json.encode(question_of(question)))), CheckAnswer)
+
+
+def _check_matters(questions: list[Question]) -> Op[list[CheckAnswer]]:
+    """Many checks (e.g. one matter for every community of a county): one call per 500, answers in order."""
+    answers: list[CheckAnswer] = []
+    for body in _batches(questions):
+        answers.extend(_decode((yield _Req("POST", f"{CHECKS}/batch", body)), CheckBatchAnswer).answers)
+    return answers
+
+
+def _withdraw(request_id: int, *, reason: str | None = None) -> Op[AdmissionRequestRead]:
+    """Withdraw a request not yet decided."""
+    r = yield _Req("POST", f"{BASE}/{request_id}/withdraw", msgspec.json.encode({"reason": reason}))
+    return _decode(r, AdmissionRequestRead)
+
+
+def _register_callback(url: str) -> Op[CallbackRead]:
+    """Where to deliver the department's notices (https, a public address); answers the signing secret."""
+    r = yield _Req("PUT", "/api/v1/callback", msgspec.json.encode({"url": url}))
+    return _decode(r, CallbackRead)
+
+
+def _named(run: R, op: Callable[..., Any]) -> R:
+    run.__name__ = run.__qualname__ = op.__name__.lstrip("_")  # type: ignore[attr-defined]
+    run.__doc__ = op.__doc__
+    return run
+
+
+def _sync(op: Callable[P, Op[T]]) -> Callable[Concatenate[Client, P], T]:
+    def run(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        steps = op(*args, **kwargs)
+        try:
+            req = next(steps)
+            while True:
+                req = steps.send(self._http.request(req.method, req.path, content=req.content, params=req.params,
+                                                    headers={**self._headers, **(req.headers or {})}))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+    return _named(run, op)
+
+
+def _async(op: Callable[P, Op[T]]) -> Callable[Concatenate[AsyncClient, P], Awaitable[T]]:
+    async def run(self: AsyncClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        steps = op(*args, **kwargs)
+        try:
+            req = next(steps)
+            while True:
+                response = await self._http.request(req.method, req.path, content=req.content, params=req.params,
+                                                    headers={**self._headers, **(req.headers or {})})
+                req = steps.send(response)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+    return _named(run, op)
+
+
 class Client:
-    """Synchronous client (httpx.Client). Pass `http=` to reuse a configured httpx client."""
+    """Synchronous client (httpx.Client). Pass `http=` to reuse a configured httpx client (it stays yours:
+    `close()` closes only a client this one made)."""
 
     def __init__(self, base_url: str, *, token: str, timeout: float = 30.0, http: httpx.Client | None = None) -> None:
         self._http = http or httpx.Client(base_url=base_url, timeout=timeout)
+        self._own = http is None
         self._headers = _headers(token)
 
     def __enter__(self) -> Client:
@@ -100,55 +208,22 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        if self._own:
+            self._http.close()
 
-    def submit(self, submission: Submission, *, idempotency_key: str | None = None,
-               draft: bool = False) -> AdmissionRequestRead:
-        r = self._http.post(BASE, content=_body(submission), params={"draft": "true"} if draft else None,
-                            headers={**self._headers, **_submit_headers(idempotency_key)})
-        return _decode(r, AdmissionRequestRead)
-
-    def status(self, request_id: int) -> AdmissionRequestRead:
-        return _decode(self._http.get(f"{BASE}/{request_id}", headers=self._headers), AdmissionRequestRead)
-
-    def history(self, request_id: int) -> list[TransitionRead]:
-        return _decode(self._http.get(f"{BASE}/{request_id}/history", headers=self._headers), list[TransitionRead])
-
-    def list_requests(self, *, status: str | None = None, overdue: bool = False) -> AdmissionRequestPage:
-        params: dict[str, str] = {"overdue": "true"} if overdue else {}
-        if status:
-            params["status"] = status
-        return _decode(self._http.get(BASE, params=params, headers=self._headers), AdmissionRequestPage)
-
-    def check(self, submission: Submission) -> dict[str, Screening]:
-        """Screen a matter without submitting it: the result per county."""
-        r = self._http.post(f"{BASE}/screen", content=_body(submission), headers=self._headers)
-        return _decode(r, dict[str, Screening])
-
-    def check_matter(self, question: Question) -> CheckAnswer:
-        """The enforcement check: may this department put this matter on this community in this role?"""
-        r = self._http.post(CHECKS, content=msgspec.json.encode(question_of(question)), headers=self._headers)
-        return _decode(r, CheckAnswer)
-
-    def check_matters(self, questions: list[Question]) -> list[CheckAnswer]:
-        """Many checks (e.g. one matter for every community of a county): one call per 500, answers in order."""
-        answers: list[CheckAnswer] = []
-        for body in _batches(questions):
-            r = self._http.post(f"{CHECKS}/batch", content=body, headers=self._headers)
-            answers.extend(_decode(r, CheckBatchAnswer).answers)
-        return answers
-
-    def withdraw(self, request_id: int, *, reason: str | None = None) -> AdmissionRequestRead:
-        r = self._http.post(f"{BASE}/{request_id}/withdraw", json={"reason": reason}, headers=self._headers)
-        return _decode(r, AdmissionRequestRead)
-
-    def register_callback(self, url: str) -> CallbackRead:
-        r = self._http.put("/api/v1/callback", json={"url": url}, headers=self._headers)
-        return _decode(r, CallbackRead)
+    submit = _sync(_submit)
+    status = _sync(_status)
+    history = _sync(_history)
+    list_requests = _sync(_list_requests)
+    check = _sync(_check)
+    check_matter = _sync(_check_matter)
+    check_matters = _sync(_check_matters)
+    withdraw = _sync(_withdraw)
+    register_callback = _sync(_register_callback)
 
 
 class AsyncClient:
-    """Asynchronous client (httpx.AsyncClient), the same methods awaited."""
+    """Asynchronous client (httpx.AsyncClient), the same methods awaited; `http=` as for `Client`."""
 
     def __init__(self, base_url: str, *, token: str, timeout: float = 30.0,
                  http: httpx.AsyncClient | None = None) -> None:
@@ -166,47 +241,15 @@ class AsyncClient:
         if self._own:
             await self._http.aclose()
 
-    async def submit(self, submission: Submission, *, idempotency_key: str | None = None,
-                     draft: bool = False) -> AdmissionRequestRead:
-        r = await self._http.post(BASE, content=_body(submission), params={"draft": "true"} if draft else None,
-                                  headers={**self._headers, **_submit_headers(idempotency_key)})
-        return _decode(r, AdmissionRequestRead)
-
-    async def status(self, request_id: int) -> AdmissionRequestRead:
-        return _decode(await self._http.get(f"{BASE}/{request_id}", headers=self._headers), AdmissionRequestRead)
-
-    async def history(self, request_id: int) -> list[TransitionRead]:
-        r = await self._http.get(f"{BASE}/{request_id}/history", headers=self._headers)
-        return _decode(r, list[TransitionRead])
-
-    async def list_requests(self, *, status: str | None = None, overdue: bool = False) -> AdmissionRequestPage:
-        params: dict[str, str] = {"overdue": "true"} if overdue else {}
-        if status:
-            params["status"] = status
-        return _decode(await self._http.get(BASE, params=params, headers=self._headers), AdmissionRequestPage)
-
-    async def check(self, submission: Submission) -> dict[str, Screening]:
-        r = await self._http.post(f"{BASE}/screen", content=_body(submission), headers=self._headers)
-        return _decode(r, dict[str, Screening])
-
-    async def check_matter(self, question: Question) -> CheckAnswer:
-        r = await self._http.post(CHECKS, content=msgspec.json.encode(question_of(question)), headers=self._headers)
-        return _decode(r, CheckAnswer)
-
-    async def check_matters(self, questions: list[Question]) -> list[CheckAnswer]:
-        answers: list[CheckAnswer] = []
-        for body in _batches(questions):
-            r = await self._http.post(f"{CHECKS}/batch", content=body, headers=self._headers)
-            answers.extend(_decode(r, CheckBatchAnswer).answers)
-        return answers
-
-    async def withdraw(self, request_id: int, *, reason: str | None = None) -> AdmissionRequestRead:
-        r = await self._http.post(f"{BASE}/{request_id}/withdraw", json={"reason": reason}, headers=self._headers)
-        return _decode(r, AdmissionRequestRead)
-
-    async def register_callback(self, url: str) -> CallbackRead:
-        r = await self._http.put("/api/v1/callback", json={"url": url}, headers=self._headers)
-        return _decode(r, CallbackRead)
+    submit = _async(_submit)
+    status = _async(_status)
+    history = _async(_history)
+    list_requests = _async(_list_requests)
+    check = _async(_check)
+    check_matter = _async(_check_matter)
+    check_matters = _async(_check_matters)
+    withdraw = _async(_withdraw)
+    register_callback = _async(_register_callback)
 
 
 def to_json(value: Any) -> str:

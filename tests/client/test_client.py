@@ -25,3 +25,28 @@ async def test_the_async_client_submits_reads_status_and_checks_a_matter(client,
     with pytest.raises(ProblemError) as refused:
         await mr.status(999_999)
     assert refused.value.problem.status == 404
+
+
+def test_the_sync_client_does_what_the_async_one_does_and_leaves_a_passed_client_open(settings, demo):
+    """Both clients run the same operations; a httpx client handed in stays the caller's to close."""
+    from litestar.testing import TestClient
+
+    from service.app import create_app
+    from service.client import Client
+
+    with TestClient(app=create_app(settings), base_url="http://testserver.local") as http:
+        with Client("http://testserver.local", token=demo.tokens["civil-affairs"], http=http) as mr:
+            assert mr.check(submission(content="请社区推销保险。"))["430121"].verdict == "refused"
+            request = submission()
+            answer = mr.submit(request, idempotency_key="sync-1")
+            assert mr.submit(request, idempotency_key="sync-1").id == answer.id  # a retry is not a second request
+            assert [t.to_status for t in mr.history(answer.id)][-1] == "submitted"
+            withdrawn = mr.withdraw(answer.id, reason="重复提交")
+            assert withdrawn.status == "withdrawn"
+            with pytest.raises(ProblemError) as refused:
+                mr.status(999_999)
+            assert refused.value.problem.status == 404
+        assert not http.is_closed  # the caller's client outlived ours
+        assert http.get("/healthz").status_code == 200
+    assert Client.submit.__name__ == "submit"
+    assert "admission request" in (Client.submit.__doc__ or "")
