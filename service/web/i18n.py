@@ -7,9 +7,11 @@ translated strings live in templates.
 from __future__ import annotations
 
 import gettext
+import io
 from functools import cache
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
@@ -25,9 +27,10 @@ def translations(locale: str) -> gettext.NullTranslations:
         return gettext.NullTranslations()
     with path.open("rb") as f:
         catalog = read_po(f, locale=locale.replace("-", "_"))
-    t = Translations()
-    t._catalog = {m.id: m.string for m in catalog if m.id and m.string}
-    return t
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)  # compiled in memory: no .mo file to keep in step with the .po
+    compiled.seek(0)
+    return Translations(compiled)
 
 
 def pick_locale(cookie: str | None, accept_language: str | None) -> str:
