@@ -1,9 +1,13 @@
-"""Dates and numbers as Chinese readers expect them: 2026年11月28日, China time, 1,234 and 1.5万."""
+"""Dates and numbers as Chinese readers expect them: 2026年11月28日, China time, 1,234 and 12.3万 (Babel's CLDR
+formats for zh_CN; English pages get ISO dates, which county staff also read, and grouped digits)."""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_compact_decimal, format_decimal
 
 from service.core.clock import CHINA
 
@@ -28,7 +32,7 @@ def date(value: Any, locale: str = "zh-CN") -> str:
         return "—" if value in (None, "") else str(value)
     if locale == "en":
         return day.isoformat()
-    return f"{day.year}年{day.month}月{day.day}日"
+    return format_date(day, "long", locale="zh_CN")
 
 
 def datetime_(value: Any, locale: str = "zh-CN") -> str:
@@ -40,17 +44,17 @@ def datetime_(value: Any, locale: str = "zh-CN") -> str:
 
 
 def month(value: datetime.date, locale: str = "zh-CN") -> str:
-    return f"{value:%Y-%m}" if locale == "en" else f"{value.year}年{value.month}月"
+    return f"{value:%Y-%m}" if locale == "en" else format_date(value, "y年M月", locale="zh_CN")
 
 
 def number(value: Any, locale: str = "zh-CN") -> str:
-    """Digits grouped by thousands (as Chinese official tables print them); 万 above 100,000 in Chinese."""
+    """Digits grouped by thousands (as Chinese official tables print them); 万 and 亿 above 100,000 in Chinese."""
     if value is None:
         return "—"
     n = float(value)
     if locale != "en" and abs(n) >= 100_000:
-        return f"{n / 10_000:,.1f}".rstrip("0").rstrip(".") + "万"
-    return f"{int(n):,}" if n == int(n) else f"{n:,.2f}".rstrip("0").rstrip(".")
+        return format_compact_decimal(n, locale="zh_CN", fraction_digits=1)  # 12.3万, 4.5亿
+    return format_decimal(n, format="#,##0.##", locale="en" if locale == "en" else "zh_CN")
 
 
 def days(value: float | None, locale: str = "zh-CN") -> str:

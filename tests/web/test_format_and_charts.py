@@ -19,6 +19,7 @@ def test_numbers_are_grouped_and_large_ones_counted_in_wan():
     assert format.number(1234) == "1,234"
     assert format.number(152300) == "15.2万"
     assert format.number(152300, "en") == "152,300"
+    assert format.number(452_000_000) == "4.5亿"  # CLDR's units (Babel), not 45,200万
     assert format.days(2.5) == "2.5天"
 
 
