@@ -38,7 +38,7 @@ from service.core.openapi import AUTHED, problems
 from service.notifications.delivery import start_delivery
 from service.policy.apply import COUNTY_RULES, language
 
-SECURITY = [{"BearerToken": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}]
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=200,
                                                         required=False)]
 

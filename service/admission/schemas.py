@@ -78,9 +78,10 @@ class AdmissionSubmission(Input, kw_only=True):
     data_needs: Text | None = None
     report_form: ReportForm | None = None
     digital_needs: Annotated[builtins.list[DigitalNeed], msgspec.Meta(max_length=50)] = msgspec.field(
-        default_factory=list)
+        default_factory=builtins.list)
     justification: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
-    attachments: Annotated[builtins.list[Attachment], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
+    attachments: Annotated[builtins.list[Attachment], msgspec.Meta(max_length=20)] = msgspec.field(
+        default_factory=builtins.list)
     item_code: ItemCode | None = None
     """the code the item should carry on the list once approved (default adm-<request id>)"""
 

@@ -12,7 +12,7 @@ import datetime
 import io
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -114,6 +114,6 @@ def screen(
                 {"scope": form.scope, "code": form.code, "title": form.title, "department": form.department,
                  "fields": sorted({o.listed for o in form.fields}), "overlaps": msgspec.to_builtins(form.fields)})
 
-    verdict = ("refused" if any(f.severity == "refuse" for f in findings)
-               else "flagged" if findings else "clear")
-    return Screening(verdict=verdict, findings=findings)
+    outcome: Literal["clear", "flagged", "refused"] = (
+        "refused" if any(f.severity == "refuse" for f in findings) else "flagged" if findings else "clear")
+    return Screening(verdict=outcome, findings=findings)

@@ -28,7 +28,7 @@ from service.core.errors import NotFound
 from service.core.network import keyed_address
 from service.core.openapi import AUTHED, problems
 
-SECURITY = [{"BearerToken": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}]
 Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
 
 

@@ -112,9 +112,9 @@ class Authorizer:
                 del self._by_id[r["id"]]
                 self._forget(rule)
             self.last_seq = max(self.last_seq, r["change_seq"])
-        for rule in added:
-            if not self.enforcer.has_named_grouping_policy("g", *rule):
-                self.enforcer.add_named_grouping_policy("g", *rule)
+        for grouping in added:
+            if not self.enforcer.has_named_grouping_policy("g", *grouping):
+                self.enforcer.add_named_grouping_policy("g", *grouping)
         return len(rows)
 
     async def _rebuild(self, conn: asyncpg.Connection) -> int:
@@ -156,8 +156,8 @@ class Authorizer:
         decision = self._decisions.get(key)
         if decision is None:
             held = self.held.get(subject)
-            decision = bool(held) and any(dom in held and self.enforcer.enforce(subject, dom, obj, act)
-                                          for dom in self.tree.chain(domain))
+            decision = held is not None and bool(held) and any(
+                dom in held and self.enforcer.enforce(subject, dom, obj, act) for dom in self.tree.chain(domain))
             if len(self._decisions) < DECISIONS_MAX:
                 self._decisions[key] = decision
         return decision

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
@@ -43,18 +44,23 @@ Statement = tuple[str, Sequence[Any]]
 _PARAM = re.compile(r"\$(\d+)")
 
 
+def _shifted(m: re.Match[str], *, shift: int) -> str:
+    return f"${int(m.group(1)) + shift}"
+
+
 async def write_together(conn: asyncpg.Connection, *statements: Statement | None) -> list[Any]:
     """Run several `insert ... returning id` statements as one (data-modifying CTEs): one round trip
     instead of one each, in the caller's transaction. Returns each statement's id (None: no row, or
     no statement). Parameters are renumbered, so each statement keeps its own $1, $2, ... (and must
     not write `$n` inside a string literal)."""
-    parts, args = [], []
+    parts: list[str] = []
+    args: list[Any] = []
     for n, statement in enumerate(statements):
         if statement is None:
             continue
         sql, values = statement
         offset = len(args)
-        renumbered = _PARAM.sub(lambda m, shift=offset: f"${int(m.group(1)) + shift}", sql.strip())
+        renumbered = _PARAM.sub(functools.partial(_shifted, shift=offset), sql.strip())
         parts.append(f"s{n} as ({renumbered})")
         args.extend(values)
     if not parts:

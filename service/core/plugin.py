@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from litestar.plugins import InitPluginProtocol
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.template.config import TemplateConfig
+from litestar.types import Middleware
 
 from service.core.auth import AuthMiddleware
 from service.core.authz import authorize
@@ -95,10 +97,11 @@ class Core(InitPluginProtocol):
             app_config.csrf_config = csrf
         # ProblemBoundary sits inside the access log and the metrics so that both see the status of a
         # refusal raised by a middleware below it; the request line is checked once the caller is known
-        stack = zip(MIDDLEWARE_NAMES, (
+        stack: zip[tuple[str, Middleware]] = zip(MIDDLEWARE_NAMES, (
             Utf8QueryStringMiddleware, RequestIdMiddleware, PROMETHEUS.middleware, ProblemBoundary, TransactionJanitor,
             session.middleware, AuthMiddleware, RequestLineGuard, ReadYourWritesMiddleware), strict=False)
-        app_config.middleware = [*(m for name, m in stack if name not in self.without), *app_config.middleware]
+        chosen: list[Middleware] = [m for name, m in stack if name not in self.without]
+        app_config.middleware = [*chosen, *app_config.middleware]
         if "guard" not in self.without:
             app_config.guards = [*app_config.guards, authorize]
 
@@ -123,7 +126,8 @@ class Core(InitPluginProtocol):
         )
 
     def _configure_templates(self, app_config: AppConfig) -> None:
-        directories = sorted(p for p in SERVICE_ROOT.glob("*/templates") if p.is_dir())
+        directories: list[Path | os.PathLike[Any] | str] = [
+            p for p in sorted(SERVICE_ROOT.glob("*/templates")) if p.is_dir()]
         app_config.template_config = TemplateConfig(directory=directories, engine=JinjaTemplateEngine)
 
     def _configure_routes(self, app_config: AppConfig) -> None:

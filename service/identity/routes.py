@@ -29,7 +29,7 @@ from service.identity.schemas import (
     UserRead,
 )
 
-SECURITY = [{"BearerToken": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerToken": []}]
 BIGINT_MAX = 2**63 - 1
 
 

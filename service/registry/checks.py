@@ -450,9 +450,9 @@ class Checker:
             f = said.refused[0]
             reason = f.message_in(lang)
             citation = cite(f.family, s=None, finding=f)
-        elif listed_ban is not None:
-            reason = (f"The listed item '{citation_item.title}' asks what is prohibited: {listed_ban.message_in(lang)}"
-                      if en else f"清单内事项“{citation_item.title}”要求的内容属于禁止事项：{listed_ban.message}")
+        elif listed_ban is not None and state is not None:
+            reason = (f"The listed item '{state.title}' asks what is prohibited: {listed_ban.message_in(lang)}"
+                      if en else f"清单内事项“{state.title}”要求的内容属于禁止事项：{listed_ban.message}")
             citation = cite(listed_ban.family, finding=listed_ban)
         elif department_subject is not None and not self._authorizer.allowed(
                 department_subject, "matter", "assign", request.community_code):

@@ -49,7 +49,7 @@ from service.registry.schemas import (
 KindQuery = Annotated[str | None, QueryParameter(pattern="^(task|plaque|certificate|report|digital)$")]
 ListQuery = Annotated[str | None, QueryParameter(pattern="^[a-z_]{2,20}$")]
 TextQuery = Annotated[str | None, QueryParameter(max_length=100)]
-SECURED = [{"BearerToken": []}]
+SECURED: list[dict[str, list[str]]] = [{"BearerToken": []}]
 
 
 async def _scope_domain(connection: Any) -> str:

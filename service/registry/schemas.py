@@ -65,7 +65,7 @@ class ItemCreate(Input):
     """authority transferred with the matter (权随责走)"""
     time_limit: Short | None = None
     data_needs: Text | None = None
-    report_fields: builtins.list[Short] = msgspec.field(default_factory=list)
+    report_fields: builtins.list[Short] = msgspec.field(default_factory=builtins.list)
     frequency: Frequency | None = None
     issued_instead_by: Short | None = None
     """for a cancelled certificate: who issues or verifies it instead"""
@@ -206,7 +206,7 @@ class ItemDifference(Output):
     code: str
     title: str
     change: Literal["added", "removed", "changed"]
-    fields: builtins.list[FieldChange] = msgspec.field(default_factory=list)
+    fields: builtins.list[FieldChange] = msgspec.field(default_factory=builtins.list)
 
 
 class ListDifference(Output):

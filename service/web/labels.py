@@ -252,8 +252,8 @@ def rule(key: str, locale: str = "zh-CN") -> dict[str, str]:
     found = RULES.get(key)
     if found is None:
         base = key.split(".")[0]
-        found = RULES.get(".".join(key.split(".")[:2])) or (
-            RULES.get(base) if base in RULES else (("本县审查规则", "County screening rule"), COUNTY))
+        found = RULES.get(".".join(key.split(".")[:2])) or RULES.get(base) or (
+            ("本县审查规则", "County screening rule"), COUNTY)
     title, document = found
     return {"title": _pick(title, locale), "document": _pick(document, locale)}
 

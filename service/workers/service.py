@@ -301,6 +301,7 @@ async def history(
         raise ValidationFailed.field("from", "起始日期晚于结束日期 (from is after to)")
     if (last - first).days > 366 * 10:
         raise ValidationFailed.field("from", "至多十年 (at most ten years at a time)")
+    assert community.county_code is not None  # every place below a county records it (tests/core/test_scaling.py)
     per_10k = (await load_settings(conn, county_code=community.county_code)).workers_per_10k_residents
     _, required = required_workers(population=community.population, per_10k=per_10k)
     points = []
