@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from service.core.schemas import Input, Output
+from service.policy.digital import Demand
 
 Kind = Literal["task", "plaque", "certificate", "report", "digital"]
 ListName = Literal[
@@ -69,6 +70,12 @@ class ItemCreate(Input):
     frequency: Frequency | None = None
     issued_instead_by: Short | None = None
     """for a cancelled certificate: who issues or verifies it instead"""
+    filing_number: Short | None = None
+    """for an app (kind digital, list app): its filing number (备案号); the owner is `department` at
+    `department_level`"""
+    user_demands: builtins.list[Demand] = msgspec.field(default_factory=list)
+    """for a digital item: what it demands of its users (check_in, points_ranking, online_time,
+    round_the_clock, reply_within_minutes): each is refused (policies/digital.toml)"""
     expires_on: datetime.date | None = None
     source_issuer: Short | None = None
     source_number: Short | None = None

@@ -24,6 +24,7 @@ from service.core.clock import today
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from service.core.tree import lookup
 from service.counties.service import load_settings
+from service.policy import digital
 from service.policy.apply import COUNTY_RULES, judge, refusal
 from service.registry import certificates, plaques, queries
 from service.registry.schemas import (
@@ -188,7 +189,11 @@ async def _refuse_by_policy(conn: asyncpg.Connection, *, scope: str, item: ItemC
         return
     engine = await COUNTY_RULES.engine(conn, scope if len(scope) == 6 else None)
     fields = {f"{prefix}{name}": value for name, value in item_fields(item).items()}
-    error = refusal(judge(fields, role=item_role(item, role), engine=engine))
+    verdict = judge(fields, role=item_role(item, role), engine=engine)
+    ask = digital.item_ask(item, field=prefix.rstrip("."))
+    if ask is not None:  # an app, account or group: its owner's level, filing number, demands
+        verdict = digital.combined(verdict, digital.findings([ask]))
+    error = refusal(verdict)
     if error is not None:
         raise error
 
@@ -544,7 +549,7 @@ async def difference(conn: asyncpg.Connection, *, county_code: str, from_release
 # ---- import and export ----
 
 EXPORT_COLUMNS = ("scope", *ITEM_FIELDS, "status", "effective_from", "entry_number")
-LIST_FIELDS = ("applies_to", "report_fields")
+LIST_FIELDS = ("applies_to", "report_fields", "user_demands")
 IMPORT_EXTRA = ("effective_from", "reason", "source_ref")
 IGNORED_ON_IMPORT = ("scope", "status", "entry_number")
 
@@ -578,7 +583,8 @@ def _rows_from_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
                 continue
             value = (value or "").strip()
             if key in LIST_FIELDS:
-                row[key] = [v for v in value.split("|") if v] if value else ([] if key == "report_fields" else None)
+                empty: list[str] | None = [] if key in ("report_fields", "user_demands") else None
+                row[key] = [v for v in value.split("|") if v] if value else empty
                 if row[key] is None:
                     del row[key]
             elif value != "":
