@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from service.core.audit import Actor
-from service.registry import plaques as registry_plaques
+from service.policy import plaques as registry_plaques
 from service.registry import service as registry
 from service.registry.schemas import ItemCreate
 

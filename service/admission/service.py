@@ -43,9 +43,9 @@ from service.core.schemas import within_years
 from service.core.tree import JurisdictionTree, lookup, lookup_many
 from service.notifications import addresses, outbox
 from service.notifications.delivery import standard_secret
+from service.policy import plaques
 from service.policy.apply import check_text, rule_definition, validate_county_rule
 from service.policy.engine import Engine, default_engine
-from service.registry import plaques
 
 OPEN = ("submitted", "in_review")
 ALLOWED: dict[str, list[str]] = {
@@ -226,7 +226,15 @@ async def screen_request(conn: asyncpg.Connection, *, data: AdmissionSubmission,
 
 async def _screen_plaques(conn: asyncpg.Connection, result: Screening, *, data: AdmissionSubmission,
                           county_code: str, context: Any, day: datetime.date) -> Screening:
-    """Boards the request would hang outside, against the county's limit (service/registry/plaques.py)."""
+    """Boards the request would hang outside, against the county's limit, and the working mechanisms it would
+    set up under another kind (service/policy/plaques.py)."""
+    mechanisms = ([] if (data.kind, data.list) == ("plaque", "mechanism")
+                  else plaques.mechanisms_in_text(f"{data.title}。{data.content}"))
+    if mechanisms:
+        flag = Finding(rule=plaques.MECHANISM_RULE, severity="flag", message=plaques.mechanism_finding(mechanisms),
+                       cited={"mechanisms": mechanisms, "list": "plaque:mechanism", "document": plaques.CITATION})
+        result = Screening(verdict="refused" if result.verdict == "refused" else "flagged",
+                           findings=[*result.findings, flag])
     adding = plaques.boards_of(data.kind, data.list, data.title, data.content)
     if adding <= 0:
         return result

@@ -24,9 +24,9 @@ from service.core.clock import today
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from service.core.tree import lookup
 from service.counties.service import load_settings
-from service.policy import digital
+from service.policy import digital, plaques
 from service.policy.apply import COUNTY_RULES, judge, refusal
-from service.registry import certificates, plaques, queries
+from service.registry import certificates, queries
 from service.registry.schemas import (
     ITEM_FIELDS,
     LISTS_OF_KIND,
@@ -208,9 +208,10 @@ def _refuse_prohibited(row: asyncpg.Record) -> ServiceError:
 
 async def _refuse_plaques_over_limit(conn: asyncpg.Connection, *, county_code: str, item: ItemCreate,
                                      on: datetime.date) -> None:
-    """An exterior plaque past the county's limit (exterior_plaques_max, default 2) is refused."""
+    """A plaque on the outside wall past the county's limit (exterior_plaques_max, default 2) is refused: an
+    exterior plaque, or an interior plaque or mechanism whose words put its board outside."""
     adding = plaques.boards_of(item.kind, item.list, item.title, item.content)
-    if (item.kind, item.list) != ("plaque", "exterior") or adding <= 0:
+    if item.kind != "plaque" or adding <= 0:
         return
     allowed = (await load_settings(conn, county_code=county_code)).exterior_plaques_max
     existing = plaques.exterior_count(await effective_items(conn, county_code=county_code, as_of=on))
@@ -357,7 +358,9 @@ async def adjust(conn: asyncpg.Connection, *, actor: Actor, scope: str, code: st
     _check_item_shape(item)
     _check_expiry(item, row["created_from"])
     await certificates.refuse_retaining_cancelled(conn, scope=scope, item=item)
-    if len(scope) == 6 and row["list"] != "exterior":  # an item moved outside counts like a new board
+    was = row["item"]
+    if len(scope) == 6 and not plaques.is_exterior(was["kind"], was["list"], was["title"], was.get("content") or ""):
+        # an item moved outside (by its list or its words) counts like a new board
         await _refuse_plaques_over_limit(conn, county_code=scope, item=item, on=effective_from)
     if len(scope) == 6 and own and changes and item.list not in NEGATIVE_LISTS:
         forbidding = await _template_prohibition(conn, county_code=scope, code=item.code)
