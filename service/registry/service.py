@@ -571,6 +571,15 @@ def export_csv(items: list[ListedItem]) -> str:
     return "\ufeff" + out.getvalue()  # the BOM makes spreadsheet programs read the Chinese correctly
 
 
+def _as_stored(item: dict[str, Any]) -> Any:
+    """A stored item with the fields added since it was written at their defaults (an item written before
+    `filing_number` existed is the same item as its export loaded again)."""
+    try:
+        return msgspec.to_builtins(msgspec.convert(item, ItemCreate, strict=False))
+    except msgspec.ValidationError:
+        return item
+
+
 def _rows_from_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     fields = reader.fieldnames or []
@@ -637,7 +646,7 @@ async def import_items(conn: asyncpg.Connection, *, actor: Actor, scope: str, te
                     await add_item(conn, actor=actor, scope=scope, item=item, effective_from=effective,
                                    reason=reason, source_ref=str(extra.get("source_ref") or ""))
                     loaded += 1
-                elif existing["item"] != msgspec.to_builtins(item):
+                elif _as_stored(existing["item"]) != msgspec.to_builtins(item):
                     await adjust(conn, actor=actor, scope=scope, code=item.code, entry_type="amend",
                                  effective_from=effective, reason=reason,
                                  source_ref=str(extra.get("source_ref") or ""), changes=msgspec.to_builtins(item))
