@@ -112,6 +112,10 @@ MATRIX: dict[str, tuple[str, str, Any, Any]] = {
                            ADJUSTERS),
     "ImportRegistryItems": ("POST", "/api/v1/registry/scopes/430121/import", "kind,list,code,title\n", ADJUSTERS),
     "CreateCountyRelease": ("POST", "/api/v1/registry/counties/430121/releases", {}, ADJUSTERS),
+    "LoadProvincialCertificates": ("POST", "/api/v1/registry/scopes/43/certificate-template", {
+        "province": "43", "document": {"title": "矩阵测试清单", "issuer": "矩阵测试",
+                                       "number": "矩阵测试（非真实文号）", "date": "2026-06-01"},
+        "certificates": [{"name": "矩阵测试证明"}]}, ADMIN),
     # the enforcement check: whoever may put a matter on the community, or answers for it
     "CheckMatter": ("POST", "/api/v1/checks", CHECK, set(CALLERS) - {"county-orgdept-api", "wangcheng-civil"}),
     "CheckMattersBatch": ("POST", "/api/v1/checks/batch", {"checks": [CHECK, CHECK]},

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from service.core.audit import Actor
-from service.registry import plaques as registry_plaques
+from service.policy import plaques as registry_plaques
 from service.registry import service as registry
 from service.registry.schemas import ItemCreate
 
@@ -18,10 +18,17 @@ def item_from_request(row: asyncpg.Record, *, code: str, organisation_level: str
     body: dict[str, Any] = row["body"]
     resources = body.get("resources") or {}
     report = body.get("report_form") or {}
+    # a digital matter: the item is the app, account or group its needs of the same kind describe
+    need = next((n for n in body.get("digital_needs") or [] if n.get("kind") == row["list_name"]), None) \
+        if row["kind"] == "digital" else None
+    need = need or {}
     return ItemCreate(
         kind=row["kind"], list=row["list_name"], code=code, title=row["title"], content=body.get("content", ""),
-        basis=body.get("basis"), basis_number=body.get("basis_number"), department=row["department"],
-        department_level=organisation_level,  # type: ignore[arg-type]
+        basis=body.get("basis"), basis_number=body.get("basis_number"),
+        department=need.get("owner") or row["department"],
+        department_level=(need.get("owner_level") if need.get("owner")  # type: ignore[arg-type]
+                          else need.get("owner_level") or organisation_level),
+        filing_number=need.get("filing_number"), user_demands=list(need.get("demands") or []),
         funding_yuan=resources.get("funding_yuan"), funding_source=resources.get("funding_source"),
         staff=resources.get("staff"), authority=resources.get("authority"), time_limit=body.get("time_limit"),
         data_needs=body.get("data_needs"), report_fields=list(report.get("fields") or []),

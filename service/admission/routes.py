@@ -136,7 +136,8 @@ class AdmissionController(Controller):
         when the caller sends `Accept-Language: en`."""
         return await service.check(db, data=data, may_submit=_may(request, "submit"), source=_source(request),
                                    tree=_authorizer(request).tree,
-                                   lang=language(request.headers.get("accept-language")))
+                                   lang=language(request.headers.get("accept-language")),
+                                   submitter_level=identity_of(request).organisation_level)
 
     @get("/", operation_id="ListAdmissionRequests",
          summary="Requests the caller submitted, and those of the counties it reviews (newest first)",

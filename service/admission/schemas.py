@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from service.core.schemas import MONEY_MAX, Input, Output, Title
+from service.policy.digital import Demand
 
 Kind = Literal["task", "plaque", "certificate", "report", "digital"]
 ListName = Literal[
@@ -46,8 +47,22 @@ class ReportForm(Input):
 
 
 class DigitalNeed(Input):
+    """An app, public account or work group the matter would have communities use, as its owner declares
+    it: screened by the rules of policies/digital.toml (service/policy/digital.py) and, for its words, by
+    the engine."""
+
     kind: Literal["app", "account", "work_group"]
     name: Short
+    owner: Short | None = None
+    """the unit that builds or runs it (default: the submitting department)"""
+    owner_level: Literal["national", "province", "city", "county", "street", "community", "other"] | None = None
+    """the owner's level; a name that says a lower level (…街道办事处, …社区居民委员会) wins"""
+    filing_number: Short | None = None
+    """an app's filing number (备案号)"""
+    demands: Annotated[list[Demand], msgspec.Meta(max_length=10)] = msgspec.field(default_factory=list)
+    """what it demands of users: check_in, points_ranking, online_time, round_the_clock, reply_within_minutes"""
+    description: Text | None = None
+    """what it asks of community workers, in words (read by the engine)"""
 
 
 class Attachment(Input):

@@ -19,7 +19,9 @@ import msgspec
 from service.admission.schemas import AdmissionSubmission, Finding, Screening
 from service.calendar.workdays import Calendar
 from service.counties.schemas import CountySettings
+from service.policy import digital
 from service.policy.apply import finding_dict, judge
+from service.policy.digital import DigitalAsk
 from service.policy.engine import Engine
 from service.registry import report_fields
 
@@ -50,16 +52,32 @@ def _normal(text: str) -> str:
 
 
 def screened_fields(submission: AdmissionSubmission) -> dict[str, str | None]:
-    """The fields whose words the engine reads (spans point into them)."""
-    return {"title": submission.title, "content": submission.content, "policy_area": submission.policy_area,
-            "resources.authority": submission.resources.authority, "data_needs": submission.data_needs,
-            "time_limit": submission.time_limit}
+    """The fields whose words the engine reads (spans point into them), each digital need's too."""
+    fields = {"title": submission.title, "content": submission.content, "policy_area": submission.policy_area,
+              "resources.authority": submission.resources.authority, "data_needs": submission.data_needs,
+              "time_limit": submission.time_limit}
+    for i, need in enumerate(submission.digital_needs):
+        fields[f"digital_needs[{i}].name"] = need.name
+        fields[f"digital_needs[{i}].description"] = need.description
+    return fields
+
+
+def digital_asks(submission: AdmissionSubmission) -> list[DigitalAsk]:
+    """The apps, accounts and groups a request would put on communities, as declared: each need, and a
+    request of kind `digital` itself (described by its needs of the same kind; without one, by nothing but
+    its title: an app with no filing number)."""
+    asks = [DigitalAsk(kind=n.kind, name=n.name, field=f"digital_needs[{i}]", owner=n.owner,
+                       owner_level=n.owner_level, filing_number=n.filing_number, demands=tuple(n.demands))
+            for i, n in enumerate(submission.digital_needs)]
+    if submission.kind == "digital" and not any(a.kind == submission.list for a in asks):
+        asks.append(DigitalAsk(kind=submission.list, name=submission.title, field="digital"))
+    return asks
 
 
 def screen(
     submission: AdmissionSubmission, *, rules: list[Rule], settings: CountySettings, calendar: Calendar,
     today: datetime.date, similar: list[Any], listed_reports: list[Any], engine: Engine | None = None,
-    lang: str = "zh",
+    lang: str = "zh", submitter_level: str | None = None,
 ) -> Screening:
     """`similar`: registry SimilarItem-like objects; `listed_reports`: ListedItem-like report forms."""
     findings: list[Finding] = []
@@ -76,6 +94,8 @@ def screen(
             add(rule.rule, rule.severity, rule.message, {"declared": declared})
 
     verdict = judge(screened_fields(submission), role=submission.community_role, engine=engine)
+    # apps, accounts and groups: what is declared, by the rules of policies/digital.toml
+    verdict = digital.combined(verdict, digital.findings(digital_asks(submission), submitter_level=submitter_level))
     for f in verdict.findings:
         cited = finding_dict(f, lang)
         findings.append(Finding(rule=f.family, severity=f.severity, message=cited.pop("message"),  # type: ignore[arg-type]

@@ -43,9 +43,9 @@ from service.core.schemas import within_years
 from service.core.tree import JurisdictionTree, lookup, lookup_many
 from service.notifications import addresses, outbox
 from service.notifications.delivery import standard_secret
+from service.policy import plaques
 from service.policy.apply import check_text, rule_definition, validate_county_rule
 from service.policy.engine import Engine, default_engine
-from service.registry import plaques
 
 OPEN = ("submitted", "in_review")
 ALLOWED: dict[str, list[str]] = {
@@ -210,20 +210,31 @@ async def _route(conn: asyncpg.Connection, targets: list[str],
 
 
 async def screen_request(conn: asyncpg.Connection, *, data: AdmissionSubmission, county_code: str,
-                         source: ScreeningSource, lang: str = "zh") -> tuple[Screening, Any]:
+                         source: ScreeningSource, lang: str = "zh",
+                         submitter_level: str | None = None) -> tuple[Screening, Any]:
+    """`submitter_level`: the submitting client's organisation level (the owner of an app that names none)."""
     day = today()
     context = await source.county(conn, county_code, day)
     similar = await source.similar(conn, county_code, data.title, data.content)
     reports = (await listing.listed_report_forms(conn, county_code=county_code, today=day)
                if data.report_form is not None else [])
     result = screen(data, rules=context.rules, settings=context.settings, calendar=context.calendar, today=day,
-                    similar=similar, listed_reports=reports, engine=context.engine, lang=lang)
+                    similar=similar, listed_reports=reports, engine=context.engine, lang=lang,
+                    submitter_level=submitter_level)
     return await _screen_plaques(conn, result, data=data, county_code=county_code, context=context, day=day), context
 
 
 async def _screen_plaques(conn: asyncpg.Connection, result: Screening, *, data: AdmissionSubmission,
                           county_code: str, context: Any, day: datetime.date) -> Screening:
-    """Boards the request would hang outside, against the county's limit (service/registry/plaques.py)."""
+    """Boards the request would hang outside, against the county's limit, and the working mechanisms it would
+    set up under another kind (service/policy/plaques.py)."""
+    mechanisms = ([] if (data.kind, data.list) == ("plaque", "mechanism")
+                  else plaques.mechanisms_in_text(f"{data.title}。{data.content}"))
+    if mechanisms:
+        flag = Finding(rule=plaques.MECHANISM_RULE, severity="flag", message=plaques.mechanism_finding(mechanisms),
+                       cited={"mechanisms": mechanisms, "list": "plaque:mechanism", "document": plaques.CITATION})
+        result = Screening(verdict="refused" if result.verdict == "refused" else "flagged",
+                           findings=[*result.findings, flag])
     adding = plaques.boards_of(data.kind, data.list, data.title, data.content)
     if adding <= 0:
         return result
@@ -239,14 +250,14 @@ async def _screen_plaques(conn: asyncpg.Connection, result: Screening, *, data: 
 
 async def check(conn: asyncpg.Connection, *, data: AdmissionSubmission, may_submit: Callable[[str], bool],
                 source: ScreeningSource = UNCACHED, tree: JurisdictionTree | None = None,
-                lang: str = "zh") -> dict[str, Screening]:
+                lang: str = "zh", submitter_level: str | None = None) -> dict[str, Screening]:
     """Screen a matter without storing it: one result per county its targets fall in."""
     _check_targets(data.targets, may_submit)
     by_county = await _route(conn, data.targets, tree)
     out: dict[str, Screening] = {}
     for county_code in sorted(by_county):
         out[county_code], _ = await screen_request(conn, data=data, county_code=county_code, source=source,
-                                                   lang=lang)
+                                                   lang=lang, submitter_level=submitter_level)
     return out
 
 
@@ -261,7 +272,8 @@ async def _create(
         context = await source.county(conn, county_code, today())
         status, verdict, findings, due = "draft", None, [], None
     else:
-        screening, context = await screen_request(conn, data=data, county_code=county_code, source=source)
+        screening, context = await screen_request(conn, data=data, county_code=county_code, source=source,
+                                                  submitter_level=submitter.organisation_level)
         verdict, findings = screening.verdict, msgspec.to_builtins(screening.findings)
         status = "refused" if verdict == "refused" else "submitted"
         due = (context.calendar.add_working_days(today(), context.settings.decision_working_days)
@@ -348,7 +360,9 @@ async def submit_draft(conn: asyncpg.Connection, *, actor: Actor, subject: str, 
         raise InvalidTransition(f"状态为 {row['status']} 的申请不能提交 (only a draft can be submitted)",
                                 allowed=ALLOWED.get(row["status"], []))
     data = msgspec.convert(row["body"], AdmissionSubmission)
-    screening, context = await screen_request(conn, data=data, county_code=row["county_code"], source=source)
+    level = await conn.fetchval(queries.CLIENT_LEVEL, row["client_id"]) if row["client_id"] is not None else None
+    screening, context = await screen_request(conn, data=data, county_code=row["county_code"], source=source,
+                                              submitter_level=level)
     status = "refused" if screening.verdict == "refused" else "submitted"
     due = (context.calendar.add_working_days(today(), context.settings.decision_working_days)
            if status == "submitted" else None)

@@ -52,6 +52,10 @@ def judge(fields: Mapping[str, str | None], *, role: str | None, engine: Engine 
 def documents_of(rule: str) -> list[dict[str, Any]] | None:
     """The national rules' documents for a rule id or family, as a finding carries them (None: not a policy rule)."""
     docs = default_engine().documents_of(rule)
+    if not docs and rule.startswith("digital."):  # a declared app, account or group (policies/digital.toml)
+        from service.policy.digital import rules as digital_rules
+
+        docs = digital_rules().documents_of(rule)
     return [d.as_dict() for d in docs] or None
 
 

@@ -654,11 +654,43 @@ def _relative_clause(s: str, clause_start: int, a: int, b: int, clause_end: int,
 
 # ---- the file ----
 
-def load(path: Path, *, check: bool = True) -> Engine:
+AREA_FILES = ("digital.toml",)
+"""rules of their own areas, beside the main file and in its form (documents, lexicon, rules): their
+rules join the same engine; the reading machinery ([reading]) is the main file's alone"""
+FAMILY_PREFIXES = ("registry.", "county.", "digital.", "plaque.")
+
+
+def _read(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PolicyError(f"{path} 无法读取或解析：{exc}") from exc
+
+
+def area_files(path: Path) -> list[Path]:
+    """The area files that join the main file at `path` (those present beside it)."""
+    return [p for p in (path.parent / name for name in AREA_FILES) if p.exists()]
+
+
+def _merge(data: dict[str, Any], more: Mapping[str, Any], path: Path) -> None:
+    """An area file's documents, lexicons and rules joined to the main file's (a key defined twice
+    differently is an error naming the file)."""
+    if more.get("reading"):
+        raise PolicyError(f"{path}：[reading] 只能写在主规则文件中")
+    for table in ("documents", "lexicon"):
+        held = data.setdefault(table, {})
+        for key, value in (more.get(table) or {}).items():
+            if key in held and held[key] != value:
+                raise PolicyError(f"{path}：{table}.{key} 与主规则文件中的定义不同")
+            held[key] = value
+    data["rules"] = [*(data.get("rules") or []), *(more.get("rules") or [])]
+
+
+def load(path: Path, *, check: bool = True, extra: Sequence[Path] | None = None) -> Engine:
+    """The engine of the rules file at `path` and of the area files beside it (`extra`: those instead)."""
+    data = _read(path)
+    for more in (area_files(path) if extra is None else extra):
+        _merge(data, _read(more), more)
     config = Config(data)
     rules = []
     seen: set[str] = set()
@@ -666,7 +698,7 @@ def load(path: Path, *, check: bool = True) -> Engine:
         rule = parse_rule(raw, config)
         if rule.id in seen:
             raise PolicyError(f"规则编号 {rule.id} 重复", rule=rule.id)
-        if rule.family not in FAMILIES and not rule.family.startswith(("registry.", "county.")):
+        if rule.family not in FAMILIES and not rule.family.startswith(FAMILY_PREFIXES):
             raise PolicyError(f"规则 {rule.id}：family {rule.family} 不是已知的规则族", rule=rule.id)
         seen.add(rule.id)
         rules.append(rule)
@@ -677,8 +709,8 @@ def load(path: Path, *, check: bool = True) -> Engine:
 
 
 @functools.cache
-def _cached(path: str, mtime: float) -> Engine:
-    del mtime
+def _cached(path: str, mtimes: tuple[float, ...]) -> Engine:
+    del mtimes
     return load(Path(path))
 
 
@@ -690,7 +722,7 @@ def default_path() -> Path:
 
 def default_engine(path: Path | None = None) -> Engine:
     p = path or default_path()
-    return _cached(str(p), p.stat().st_mtime)
+    return _cached(str(p), tuple(f.stat().st_mtime for f in (p, *area_files(p))))
 
 
 def county_rule(raw: Mapping[str, Any], *, county_code: str, base: Engine | None = None) -> Rule:

@@ -30,6 +30,7 @@ from service.core.authz import Authorizer
 from service.core.db import CONNECTION_ERRORS
 from service.core.errors import NotFound
 from service.core.tree import SEQ_OVERLAP
+from service.policy import digital
 from service.policy.apply import COUNTY_RULES, check_text, judge
 from service.policy.apply import documents_of as policy_documents
 from service.policy.engine import Finding, default_engine
@@ -98,6 +99,10 @@ def _bans(r: asyncpg.Record, memo: dict[tuple[Any, ...], tuple[Finding | None, F
     (the same words are judged once per process)."""
     if r["list"] in NEGATIVE_LISTS:
         return None
+    if r["kind"] == "digital":  # an app, account or group: what it declares (policies/digital.toml)
+        declared = digital.findings([digital.row_ask(r)])  # type: ignore[list-item]
+        if declared:
+            return (declared[0], declared[0])
     engine = default_engine()
     fields = {"title": r["title"], "content": r["content"], "authority": r["authority"]}
     if not engine.possible(fields):  # most items: one pass of the automaton, nothing kept

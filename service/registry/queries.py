@@ -103,7 +103,9 @@ order by release_date desc, id desc limit 1
 SCOPE_ENTRIES = """
 select scope, code, entry_number, status, effective_from, item->>'kind' as kind, item->>'list' as list,
        item->>'title' as title, (item->>'expires_on')::date as expires_on, item->>'basis' as basis,
-       item->>'basis_number' as basis_number, item->>'content' as content, item->>'authority' as authority
+       item->>'basis_number' as basis_number, item->>'content' as content, item->>'authority' as authority,
+       item->>'department' as department, item->>'department_level' as department_level,
+       item->>'filing_number' as filing_number, item->'user_demands' as user_demands
 from registry_entry where scope = any($1::text[])
 order by scope, code, entry_number
 """

@@ -24,7 +24,7 @@ from service.core.httpcache import ResponseCache
 from service.core.lifespan import STARTERS
 from service.core.openapi import AUTHED, problems
 from service.policy.apply import language
-from service.registry import certificates, checks, published, service
+from service.registry import certificates, checks, provincial, published, service
 from service.registry.schemas import (
     AddItem,
     Adjustment,
@@ -40,6 +40,8 @@ from service.registry.schemas import (
     ImportReport,
     ItemRead,
     ListDifference,
+    ProvincialCertificates,
+    ProvincialLoadReport,
     Receipt,
     ReleaseCreate,
     ReleaseRead,
@@ -175,6 +177,18 @@ class RegistryController(Controller):
         text = (await request.body()).decode("utf-8", errors="replace")
         return await service.import_items(db, actor=Actor.from_connection(request, "registry"), scope=list_scope,
                                           text=text, fmt=format, partial=partial)
+
+    @post("/scopes/{list_scope:str}/certificate-template", operation_id="LoadProvincialCertificates",
+          opt={"permission": _adjust},
+          summary="Load a province's own additions to the national certificate list (its document cited by each)",
+          responses=problems(*AUTHED, 404), security=SECURED, status_code=201)
+    async def load_provincial_certificates(self, request: Request[Any, Any, Any], db: DB, list_scope: FromPath[str],
+                                           data: JSONBody[ProvincialCertificates]) -> ProvincialLoadReport:
+        """Each name not already national becomes a cancelled certificate C-<province>-NN of the province's
+        scope, citing the document; a national certificate under the province's wording is reported, not
+        added; loading the same list again changes nothing."""
+        return await provincial.load(db, actor=Actor.from_connection(request, "registry"), scope=list_scope,
+                                     data=data)
 
     # ---- counties: effective lists, releases, differences, export ----
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from service.core.schemas import Input, Output
+from service.policy.digital import Demand
 
 Kind = Literal["task", "plaque", "certificate", "report", "digital"]
 ListName = Literal[
@@ -69,6 +70,12 @@ class ItemCreate(Input):
     frequency: Frequency | None = None
     issued_instead_by: Short | None = None
     """for a cancelled certificate: who issues or verifies it instead"""
+    filing_number: Short | None = None
+    """for an app (kind digital, list app): its filing number (备案号); the owner is `department` at
+    `department_level`"""
+    user_demands: builtins.list[Demand] = msgspec.field(default_factory=list)
+    """for a digital item: what it demands of its users (check_in, points_ranking, online_time,
+    round_the_clock, reply_within_minutes): each is refused (policies/digital.toml)"""
     expires_on: datetime.date | None = None
     source_issuer: Short | None = None
     source_number: Short | None = None
@@ -336,3 +343,49 @@ class Receipt(Output):
     allowed: bool
     reason: str
     citation: Citation
+
+
+# ---- a province's own certificate list (its additions to the national list) ----
+
+class ProvincialDocument(Input):
+    """The provincial document that publishes the list: cited by every item it adds. A number is required:
+    a list without a document number is not loaded (no number is ever made up)."""
+
+    title: Title
+    issuer: Short
+    number: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    date: datetime.date
+    list_name: Short | None = None
+    """the list's own name, e.g. 《…不应由基层群众性自治组织出具证明事项清单（第一批）》"""
+
+
+class ProvincialCertificate(Input):
+    name: Title
+    """the name as the provincial list gives it"""
+    issued_instead_by: Short | None = None
+    """who issues or verifies it instead, where the list says so"""
+
+
+class ProvincialCertificates(Input):
+    """A province's certificate template: the certificates it adds to the national list of 民发〔2020〕20号,
+    each loaded into the province's scope as a cancelled certificate citing the provincial document."""
+
+    province: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2}$")]
+    document: ProvincialDocument
+    certificates: Annotated[builtins.list[ProvincialCertificate], msgspec.Meta(min_length=1, max_length=200)]
+
+
+class ProvincialCertificateRead(Output):
+    name: str
+    outcome: Literal["added", "unchanged", "national"]
+    """added to the province's list; already there; or the national certificate under the province's wording
+    (not added: the national item answers for it)"""
+    code: str | None = None
+    national_name: str | None = None
+
+
+class ProvincialLoadReport(Output):
+    province: str
+    document: str
+    """the document as every added item cites it"""
+    certificates: builtins.list[ProvincialCertificateRead]

@@ -24,8 +24,9 @@ from service.core.clock import today
 from service.core.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from service.core.tree import lookup
 from service.counties.service import load_settings
+from service.policy import digital, plaques
 from service.policy.apply import COUNTY_RULES, judge, refusal
-from service.registry import certificates, plaques, queries
+from service.registry import certificates, queries
 from service.registry.schemas import (
     ITEM_FIELDS,
     LISTS_OF_KIND,
@@ -188,7 +189,11 @@ async def _refuse_by_policy(conn: asyncpg.Connection, *, scope: str, item: ItemC
         return
     engine = await COUNTY_RULES.engine(conn, scope if len(scope) == 6 else None)
     fields = {f"{prefix}{name}": value for name, value in item_fields(item).items()}
-    error = refusal(judge(fields, role=item_role(item, role), engine=engine))
+    verdict = judge(fields, role=item_role(item, role), engine=engine)
+    ask = digital.item_ask(item, field=prefix.rstrip("."))
+    if ask is not None:  # an app, account or group: its owner's level, filing number, demands
+        verdict = digital.combined(verdict, digital.findings([ask]))
+    error = refusal(verdict)
     if error is not None:
         raise error
 
@@ -203,9 +208,10 @@ def _refuse_prohibited(row: asyncpg.Record) -> ServiceError:
 
 async def _refuse_plaques_over_limit(conn: asyncpg.Connection, *, county_code: str, item: ItemCreate,
                                      on: datetime.date) -> None:
-    """An exterior plaque past the county's limit (exterior_plaques_max, default 2) is refused."""
+    """A plaque on the outside wall past the county's limit (exterior_plaques_max, default 2) is refused: an
+    exterior plaque, or an interior plaque or mechanism whose words put its board outside."""
     adding = plaques.boards_of(item.kind, item.list, item.title, item.content)
-    if (item.kind, item.list) != ("plaque", "exterior") or adding <= 0:
+    if item.kind != "plaque" or adding <= 0:
         return
     allowed = (await load_settings(conn, county_code=county_code)).exterior_plaques_max
     existing = plaques.exterior_count(await effective_items(conn, county_code=county_code, as_of=on))
@@ -352,7 +358,9 @@ async def adjust(conn: asyncpg.Connection, *, actor: Actor, scope: str, code: st
     _check_item_shape(item)
     _check_expiry(item, row["created_from"])
     await certificates.refuse_retaining_cancelled(conn, scope=scope, item=item)
-    if len(scope) == 6 and row["list"] != "exterior":  # an item moved outside counts like a new board
+    was = row["item"]
+    if len(scope) == 6 and not plaques.is_exterior(was["kind"], was["list"], was["title"], was.get("content") or ""):
+        # an item moved outside (by its list or its words) counts like a new board
         await _refuse_plaques_over_limit(conn, county_code=scope, item=item, on=effective_from)
     if len(scope) == 6 and own and changes and item.list not in NEGATIVE_LISTS:
         forbidding = await _template_prohibition(conn, county_code=scope, code=item.code)
@@ -544,7 +552,7 @@ async def difference(conn: asyncpg.Connection, *, county_code: str, from_release
 # ---- import and export ----
 
 EXPORT_COLUMNS = ("scope", *ITEM_FIELDS, "status", "effective_from", "entry_number")
-LIST_FIELDS = ("applies_to", "report_fields")
+LIST_FIELDS = ("applies_to", "report_fields", "user_demands")
 IMPORT_EXTRA = ("effective_from", "reason", "source_ref")
 IGNORED_ON_IMPORT = ("scope", "status", "entry_number")
 
@@ -563,6 +571,15 @@ def export_csv(items: list[ListedItem]) -> str:
     return "\ufeff" + out.getvalue()  # the BOM makes spreadsheet programs read the Chinese correctly
 
 
+def _as_stored(item: dict[str, Any]) -> Any:
+    """A stored item with the fields added since it was written at their defaults (an item written before
+    `filing_number` existed is the same item as its export loaded again)."""
+    try:
+        return msgspec.to_builtins(msgspec.convert(item, ItemCreate, strict=False))
+    except msgspec.ValidationError:
+        return item
+
+
 def _rows_from_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     fields = reader.fieldnames or []
@@ -578,7 +595,8 @@ def _rows_from_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
                 continue
             value = (value or "").strip()
             if key in LIST_FIELDS:
-                row[key] = [v for v in value.split("|") if v] if value else ([] if key == "report_fields" else None)
+                empty: list[str] | None = [] if key in ("report_fields", "user_demands") else None
+                row[key] = [v for v in value.split("|") if v] if value else empty
                 if row[key] is None:
                     del row[key]
             elif value != "":
@@ -628,7 +646,7 @@ async def import_items(conn: asyncpg.Connection, *, actor: Actor, scope: str, te
                     await add_item(conn, actor=actor, scope=scope, item=item, effective_from=effective,
                                    reason=reason, source_ref=str(extra.get("source_ref") or ""))
                     loaded += 1
-                elif existing["item"] != msgspec.to_builtins(item):
+                elif _as_stored(existing["item"]) != msgspec.to_builtins(item):
                     await adjust(conn, actor=actor, scope=scope, code=item.code, entry_type="amend",
                                  effective_from=effective, reason=reason,
                                  source_ref=str(extra.get("source_ref") or ""), changes=msgspec.to_builtins(item))

@@ -126,6 +126,8 @@ MINFA = ("《关于进一步开展社区减负工作的通知》（民发〔2015
          "Notice on further reducing community burdens (Minfa [2015] No. 136)")
 FORMALISM = ("《整治形式主义为基层减负若干规定》（2024年）", "Several Provisions on rectifying formalism (2024)")
 COUNTY = ("本县准入规定", "The county's admission rules")
+APPS = ("《政务移动互联网应用程序规范化管理办法》（国务院办公厅，国办函〔2026〕12号）",
+        "Measures on government mobile apps (General Office of the State Council, Guobanhan [2026] No. 12)")
 RULES: dict[str, tuple[Pair, Pair]] = {
     "admission.duplicate": (("与清单内事项重复", "Duplicates a listed item"), OPINION),
     "admission.missing-basis": (("缺少法律或政策依据", "No legal or policy basis"), COUNTY),
@@ -135,6 +137,16 @@ RULES: dict[str, tuple[Pair, Pair]] = {
     "admission.report-fields-collected": (("一次采集、多方利用", "Collect once, use many times"), OPINION),
     "prohibited.declared-list": (("社区工作事项负面清单", "The prohibited list"), OPINION),
     "plaque.exterior-max": (("社区外挂牌子数量", "Number of exterior plaques"), OPINION),
+    "plaque.mechanism": (("工作机制须经准入", "A working mechanism needs admission"), OPINION),
+    "digital.app-below-county": (("县级以下单位不得自建政务应用程序", "No apps built below county level"), APPS),
+    "digital.app-unfiled": (("政务应用程序须先备案", "An app is filed before use"), APPS),
+    "digital.forced-check-in": (("不得强制打卡签到", "No forced check-in"), APPS),
+    "digital.points-ranking": (("不得积分排名", "No points ranking"), APPS),
+    "digital.online-time": (("不得要求在线时长", "No online-time demands"), APPS),
+    "digital.group-round-the-clock": (("工作群不得要求全天候在线", "No round-the-clock presence in work groups"),
+                                      OPINION),
+    "digital.group-reply-minutes": (("工作群不得限时几分钟内回复", "No replies within minutes in work groups"),
+                                    OPINION),
     "responsible.enforcement": (("不得以社区为行政执法的责任主体", "Community not responsible for enforcement"),
                                 OPINION),
     "responsible.demolition": (("不得以社区为拆迁拆违的责任主体", "Community not responsible for demolition"),
@@ -175,6 +187,7 @@ FIELDS: dict[str, Pair] = {
     "authority": ("随事转移权限", "Authority transferred"), "time_limit": ("时限", "Time limit"),
     "data_needs": ("数据需求", "Data needs"), "report_fields": ("报表字段", "Report fields"),
     "frequency": ("频次", "Frequency"), "issued_instead_by": ("改由何单位出具", "Issued instead by"),
+    "filing_number": ("备案号", "Filing number"), "user_demands": ("对使用者的要求", "Demands on users"),
     "expires_on": ("失效日期", "Expires on"), "source_issuer": ("发文单位", "Issued by"),
     "source_number": ("发文字号", "Document number"), "source_date": ("发文日期", "Document date"),
     "status": ("状态", "Status"), "effective_from": ("生效日期", "Effective from"), "scope": ("适用地区", "Scope"),
