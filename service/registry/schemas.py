@@ -73,7 +73,7 @@ class ItemCreate(Input):
     filing_number: Short | None = None
     """for an app (kind digital, list app): its filing number (备案号); the owner is `department` at
     `department_level`"""
-    user_demands: builtins.list[Demand] = msgspec.field(default_factory=list)
+    user_demands: builtins.list[Demand] = msgspec.field(default_factory=builtins.list)
     """for a digital item: what it demands of its users (check_in, points_ranking, online_time,
     round_the_clock, reply_within_minutes): each is refused (policies/digital.toml)"""
     expires_on: datetime.date | None = None
