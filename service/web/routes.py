@@ -27,6 +27,7 @@ from service.web.pages.community import CommunityPage
 from service.web.pages.complaints import ComplaintPages
 from service.web.pages.dashboard import DashboardPage
 from service.web.pages.decisions import DecisionPages, DocumentVerificationPage
+from service.web.pages.exports import ExportPages
 from service.web.pages.inbox import InboxPage
 from service.web.pages.lists import ListPages
 from service.web.pages.public import PublicPages
@@ -119,4 +120,5 @@ static = create_static_files_router(
 )
 
 ROUTES = [WebController, static, PublicPages, InboxPage, AdmissionPages, SecondmentPages, ListPages, ComplaintPages,
-          AuditPages, DashboardPage, CommunityPage, DecisionPages, DocumentVerificationPage]
+          AuditPages, DashboardPage, CommunityPage, DecisionPages, DocumentVerificationPage,
+          ExportPages]
