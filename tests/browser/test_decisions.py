@@ -27,7 +27,7 @@ async def _first_page_as_image(page: Page, pdf: bytes, tmp_path: Path, name: str
     assert PDFTOPPM, "poppler-utils' pdftoppm is needed: `make browser` installs it"
     (tmp_path / "doc.pdf").write_bytes(pdf)
     subprocess.run([PDFTOPPM, "-r", "72", "-png", "-f", "1", "-l", "1", "-singlefile", str(tmp_path / "doc.pdf"),
-                    str(tmp_path / "page")], check=True, timeout=60)
+                    str(tmp_path / "page")], check=True, timeout=60)  # noqa: ASYNC221 (a test, one short run)
     png = (tmp_path / "page.png").read_bytes()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / f"{name}-pdf-page1.png").write_bytes(png)
@@ -59,7 +59,8 @@ async def test_reviewer_from_sign_in_to_a_printed_decision(page, live_server, de
         await page.get_by_role("button", name="确认并提交").click()
     await expect(page.locator(".decision-doc")).to_contain_text("不予准入告知书")
     number = (await page.locator(".decision-doc span").inner_text()).split(" ", 1)[1]
-    assert number.startswith("长社工准〔") and number.endswith("号")
+    assert number.startswith("长社工准〔")
+    assert number.endswith("号")
 
     async with page.expect_navigation():
         await page.get_by_role("link", name="查看并打印").click()
@@ -78,9 +79,11 @@ async def test_reviewer_from_sign_in_to_a_printed_decision(page, live_server, de
     pdf_href = await page.get_by_role("link", name="下载PDF").get_attribute("href")
     verify_href = await page.locator(".doc-verify a").get_attribute("href")
     r = await page.request.get(f"{live_server}{pdf_href}")
-    assert r.status == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.status == 200
+    assert r.headers["content-type"] == "application/pdf"
     seen = await _first_page_as_image(page, await r.body(), tmp_path, "decision-rejection")
-    assert seen["width"] > 500 and seen["height"] > 800  # A4 at 72 dpi: 595 x 842
+    assert seen["width"] > 500
+    assert seen["height"] > 800
     assert seen["dark"] > 5000, seen  # the text is drawn, not boxes of nothing
     assert seen["red"] > 300 and seen["redTop"] < seen["height"] // 5, seen  # the issuer's red line on top
 

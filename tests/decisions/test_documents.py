@@ -32,7 +32,8 @@ async def _decide(client, as_client, request_id: int, body: dict) -> object:
 
 async def test_the_demo_decisions_are_numbered_from_one_in_the_countys_format(db):
     numbers = await _numbers(db, "admission")
-    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 2
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert len(numbers) >= 2
     shown = await db.fetchval("select document_number from decision_document where series = 'admission' "
                               "and county_code = $1 and number = 1 and year = $2", COUNTY, YEAR)
     assert shown == f"长社工准〔{YEAR}〕1号"
@@ -52,7 +53,8 @@ async def test_a_rejection_takes_the_next_number_and_its_audit_event_carries_num
     assert r.status_code == 200, r.text
     doc = (await client.get(f"/api/v1/admission-requests/{in_review}/decision-document",
                             headers=as_client("county-reviewer-api"))).json()
-    assert doc["kind"] == "admission_rejection" and doc["title"] == "不予准入告知书"
+    assert doc["kind"] == "admission_rejection"
+    assert doc["title"] == "不予准入告知书"
     assert doc["document_number"] == f"长社工准〔{YEAR}〕{before[-1] + 1}号"
     assert doc["content"]["reasons"] == "该事项属于住建部门本职工作。"
     assert doc["content"]["request"]["title"] == "老旧小区改造居民意见征集"
@@ -132,7 +134,8 @@ async def test_the_pdf_says_the_number_the_county_the_department_and_the_reasons
     # the Chinese font is embedded, so any viewer shows the same glyphs
     fonts = [f.get_object() for page in reader.pages for f in page["/Resources"]["/Font"].values()]
     chinese = [f for f in fonts if f["/Subtype"] == "/TrueType"]
-    assert chinese and all("/FontFile2" in f["/FontDescriptor"].get_object() for f in chinese)
+    assert chinese
+    assert all("/FontFile2" in f["/FontDescriptor"].get_object() for f in chinese)
 
 
 async def test_only_those_who_may_read_the_request_get_its_document(client, as_client, db):
@@ -146,7 +149,8 @@ async def test_only_those_who_may_read_the_request_get_its_document(client, as_c
     waiting = await db.fetchval("select id from admission_request where title = '社区高龄老人探访关爱服务'")
     r = await client.get(f"/api/v1/admission-requests/{waiting}/decision-document",
                          headers=as_client("civil-affairs"))
-    assert r.status_code == 404 and "尚无决定文书" in r.json()["detail"]
+    assert r.status_code == 404
+    assert "尚无决定文书" in r.json()["detail"]
     secondment = await db.fetchval("select subject_id from decision_document where series = 'secondment' "
                                    "and content->>'outcome' = 'reject'")
     spath = f"/api/v1/secondment-requests/{secondment}/decision-document.pdf"
@@ -161,17 +165,20 @@ async def test_a_printed_document_verifies_against_the_audit_log_and_a_changed_o
                             headers=as_client("civil-affairs"))).json()
     token = doc["verify_path"].rsplit("/", 1)[1]
     checked = (await client.get(f"/api/v1/decision-documents/{token}")).json()  # no sign-in
-    assert checked["content_digest_matches"] and checked["audit_event_matches"]
+    assert checked["content_digest_matches"]
+    assert checked["audit_event_matches"]
     assert checked["document_number"] == doc["document_number"]
     await sequencer.checkpoint_now()
     proof = (await client.get(doc["proof_path"])).json()
     leaf = proof["leaf"].encode()
-    assert doc["document_number"] in proof["leaf"] and doc["content_digest"] in proof["leaf"]
+    assert doc["document_number"] in proof["leaf"]
+    assert doc["content_digest"] in proof["leaf"]
     assert hashlib.sha256(b"\x00" + leaf).hexdigest() == proof["leaf_hash"]
     assert merkle.verify_inclusion(bytes.fromhex(proof["leaf_hash"]), proof["leaf_index"], proof["tree_size"],
                                    [bytes.fromhex(h) for h in proof["audit_path"]], bytes.fromhex(proof["root_hash"]))
     page = await client.get(doc["verify_path"])
-    assert page.status_code == 200 and "本文书与审计日志中的决定记录一致" in page.text
+    assert page.status_code == 200
+    assert "本文书与审计日志中的决定记录一致" in page.text
     # someone edits the stored text: the digest no longer matches, and the page says so
     await db.execute("alter table decision_document disable trigger user")
     await db.execute("update decision_document set content = jsonb_set(content, '{reasons}', '\"不同意\"') "
