@@ -404,7 +404,8 @@ async def decide(conn: asyncpg.Connection, *, actor: Actor, request_id: int, dec
             acknowledged=(acknowledged or {}).get("acknowledged_findings"), on=today())
         row, _ = await _transition(conn, actor=actor, request_id=request_id, to=decision.outcome,
                                    reason=decision.reason, change={**(acknowledged or {}), **decisions.stamp(document)})
-        await decisions.file(conn, document, action=f"admission.{VERB[decision.outcome]}",
+        action = {"rejected": "admission.reject", "returned": "admission.return"}[decision.outcome]
+        await decisions.file(conn, document, action=action,
                              subject_type="admission_request", subject_id=request_id)
         return await to_read(conn, row)
     code = (current["body"].get("item_code") or f"adm-{request_id}")
