@@ -25,10 +25,14 @@ run: $(STAMP)
 
 # The browser tests drive Debian's chromium (a browser download by Playwright is not possible here).
 # fonts-noto-cjk: without a CJK font the screenshots show boxes instead of Chinese.
+# fonts-wqy-zenhei: the TrueType font embedded in the decision PDFs (service/decisions/pdf.py; the service
+# needs it too); poppler-utils: pdftoppm draws a PDF's first page for the browser test.
 browser:
-	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; } || { \
-	  echo "installing Debian's chromium and a Chinese font for the browser tests"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && \
+	   [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && fc-list :lang=zh 2>/dev/null | grep -q .; } || { \
+	  echo "installing Debian's chromium, Chinese fonts and poppler-utils for the browser tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk fonts-wqy-zenhei poppler-utils >/dev/null; }
 
 # The audit interoperability test builds tests/audit/interop/verify.go against Debian's Go and
 # golang.org/x/mod (GOPATH mode, nothing downloaded): a verifier of the checkpoints that is not ours.

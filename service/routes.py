@@ -9,6 +9,7 @@ from service.audit.routes import ROUTES as AUDIT
 from service.calendar.routes import ROUTES as CALENDAR
 from service.complaints.routes import ROUTES as COMPLAINTS
 from service.counties.routes import ROUTES as COUNTIES
+from service.decisions.routes import ROUTES as DECISIONS
 from service.identity.routes import ROUTES as IDENTITY
 from service.jurisdictions.routes import ROUTES as JURISDICTIONS
 from service.ops.routes import ROUTES as OPS
@@ -18,4 +19,4 @@ from service.web.routes import ROUTES as WEB
 from service.workers.routes import ROUTES as WORKERS
 
 ROUTES: list[Any] = [*OPS, *JURISDICTIONS, *IDENTITY, *WEB, *WORKERS, *SECONDMENTS, *REGISTRY, *AUDIT, *ADMISSION,
-                      *COMPLAINTS, *CALENDAR, *COUNTIES]
+                      *COMPLAINTS, *CALENDAR, *COUNTIES, *DECISIONS]

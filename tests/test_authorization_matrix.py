@@ -57,9 +57,9 @@ CHECK = {"community_code": SONGYA, "matter": {"code": "T-D-001"}, "role": "assis
 # operationId: (method, path, body, who may pass the guard)
 # paths name ids filled from the demo data by _fill: {client_id}, {token_id}, {assignment_id} (identity);
 # {waiting} civil-affairs' request awaiting review, {in_review} and {returned} housing-bureau's, {approved}
-# civil-affairs' approved one; {complaint}, {rule} and {day} a county's own complaint, screening rule and
-# calendar day; {receipt} a check's receipt; {active} the active secondment in 松雅社区, {extended} the one
-# with an extension awaiting a decision, {extension} that extension
+# civil-affairs' approved one; {document} a decision document's token; {complaint}, {rule} and {day} a county's
+# own complaint, screening rule and calendar day; {receipt} a check's receipt; {active} the active secondment in
+# 松雅社区, {extended} the one with an extension awaiting a decision, {extension} that extension
 MATRIX: dict[str, tuple[str, str, Any, Any]] = {
     # foundation
     "Healthz": ("GET", "/healthz", None, PUBLIC),
@@ -142,6 +142,14 @@ MATRIX: dict[str, tuple[str, str, Any, Any]] = {
     "DecideAdmissionRequest": ("POST", "/api/v1/admission-requests/{in_review}/decision",
                                {"outcome": "rejected", "reason": "矩阵测试"}, REVIEWER),
     "RevokeAdmission": ("POST", "/api/v1/admission-requests/{approved}/revoke", {"reason": "矩阵测试"}, REVIEWER),
+    # decision documents: whoever may read the request (its department, the county's reviewers); the
+    # verification by a document's token is public
+    "GetAdmissionDecisionDocument": ("GET", "/api/v1/admission-requests/{approved}/decision-document", None,
+                                     OWNER_AND_REVIEWER),
+    "GetAdmissionDecisionDocumentPdf": ("GET", "/api/v1/admission-requests/{approved}/decision-document.pdf", None,
+                                        OWNER_AND_REVIEWER),
+    "VerifyDecisionDocument": ("GET", "/api/v1/decision-documents/{document}", None, PUBLIC),
+    "GetDecisionDocumentProof": ("GET", "/api/v1/decision-documents/{document}/proof", None, PUBLIC),
     "RegisterCallback": ("PUT", "/api/v1/callback", {"url": "https://example.org/callback"},
                          {"civil-affairs", "housing-bureau", "xingsha-office", "wangcheng-civil"}),
     "ListScreeningRules": ("GET", "/api/v1/screening-rules", None, PUBLIC),
@@ -208,6 +216,10 @@ MATRIX: dict[str, tuple[str, str, Any, Any]] = {
     "GetSecondmentRequest": ("GET", "/api/v1/secondment-requests/{active}", None, ROSTER_READERS),
     "DecideSecondmentRequest": ("POST", "/api/v1/secondment-requests/{active}/decision",
                                 {"outcome": "reject", "reasons": "x"}, ORGDEPT),
+    "GetSecondmentDecisionDocument": ("GET", "/api/v1/secondment-requests/{active}/decision-document", None,
+                                      ROSTER_READERS),
+    "GetSecondmentDecisionDocumentPdf": ("GET", "/api/v1/secondment-requests/{active}/decision-document.pdf", None,
+                                         ROSTER_READERS),
     "WithdrawSecondmentRequest": ("POST", "/api/v1/secondment-requests/{active}/withdraw", {"reason": "x"},
                                   {"xingsha-office"}),
     "RecordSecondmentReturn": ("POST", "/api/v1/secondment-requests/{active}/return", {},
@@ -267,6 +279,7 @@ async def _fill(path: str, client: AsyncTestClient, db_url: str, tokens: dict[st
             "returned": lambda: request("returned", "housing-bureau"),
             "approved": lambda: request("approved", "civil-affairs"),
             "complaint": lambda: conn.fetchval("select min(id) from complaint"),
+            "document": lambda: conn.fetchval("select verify_token from decision_document order by id limit 1"),
             "active": lambda: conn.fetchval("select id from secondment_request where status = 'active' and "
                                             "home_community_code = $1", SONGYA),
             "extended": lambda: conn.fetchval("select request_id from secondment_extension "

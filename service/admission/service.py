@@ -41,6 +41,7 @@ from service.core.db import write_together
 from service.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from service.core.schemas import within_years
 from service.core.tree import JurisdictionTree, lookup, lookup_many
+from service.decisions import service as decisions
 from service.notifications import addresses, outbox
 from service.notifications.delivery import standard_secret
 from service.policy import plaques
@@ -409,11 +410,18 @@ async def decide(conn: asyncpg.Connection, *, actor: Actor, request_id: int, dec
     # the findings the reviewer acknowledged are kept with the decision (its audit event)
     acknowledged = ({"acknowledged_findings": sorted(set(decision.acknowledged_findings))}
                     if decision.acknowledged_findings is not None else None)
-    if decision.outcome != "approved":
-        row, _ = await _transition(conn, actor=actor, request_id=request_id, to=decision.outcome,
-                                   reason=decision.reason, change=acknowledged)
-        return await to_read(conn, row)
     current = await _row(conn, request_id)
+    if decision.outcome != "approved":
+        # the decision's document: numbered in this transaction, its number and digest in the audit event
+        document = await decisions.prepare_admission(
+            conn, row=current, outcome=decision.outcome, reason=decision.reason, effective_from=None, item_code=None,
+            acknowledged=(acknowledged or {}).get("acknowledged_findings"), on=today())
+        row, _ = await _transition(conn, actor=actor, request_id=request_id, to=decision.outcome,
+                                   reason=decision.reason, change={**(acknowledged or {}), **decisions.stamp(document)})
+        action = {"rejected": "admission.reject", "returned": "admission.return"}[decision.outcome]
+        await decisions.file(conn, document, action=action,
+                             subject_type="admission_request", subject_id=request_id)
+        return await to_read(conn, row)
     code = (current["body"].get("item_code") or f"adm-{request_id}")
     effective = decision.effective_from or today()
     submitted = current["submitted_at"].astimezone(CHINA).date() if current["submitted_at"] is not None else None
@@ -421,8 +429,14 @@ async def decide(conn: asyncpg.Connection, *, actor: Actor, request_id: int, dec
         raise ValidationFailed.field("effective_from", f"生效日期不得早于申请提交日期 {submitted.isoformat()} "
                                      "(effective_from cannot precede the submission)", rule="admission.effective-from")
     within_years("effective_from", effective, today=today())
+    document = await decisions.prepare_admission(
+        conn, row=current, outcome="approved", reason=decision.reason, effective_from=effective, item_code=code,
+        acknowledged=(acknowledged or {}).get("acknowledged_findings"), on=today())
     row, _ = await _transition(conn, actor=actor, request_id=request_id, to="approved", reason=decision.reason,
-                               effective_from=effective, item_code=code, change=acknowledged)
+                               effective_from=effective, item_code=code,
+                               change={**(acknowledged or {}), **decisions.stamp(document)})
+    await decisions.file(conn, document, action="admission.approve", subject_type="admission_request",
+                         subject_id=request_id)
     level = None
     if row["client_id"] is not None:
         level = await conn.fetchval(queries.CLIENT_LEVEL, row["client_id"])

@@ -257,4 +257,10 @@ where e.action = $1 and e.subject_type = $2 and e.subject_id = $3
 order by e.id
 limit 1
 """
+EVENT_WITH_LEAF_BY_ID = """
+select e.*, l.leaf_index
+from audit_event e join audit_leaf l on l.event_id = e.id
+where e.id = $1
+"""
+EVENT_EXISTS = "select 1 from audit_event where id = $1"
 EVENT_RECORDED = "select 1 from audit_event where action = $1 and subject_type = $2 and subject_id = $3 limit 1"

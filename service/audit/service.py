@@ -449,6 +449,22 @@ async def record_proof(conn: asyncpg.Connection, *, action: str, subject_type: s
             raise NotFound("该记录已写入审计日志，尚未签入检查点，请几秒钟后再试 "
                            "(recorded; not yet in a signed checkpoint: try again in a few seconds)")
         raise NotFound(f"审计日志中没有该记录 (no audit event {action} for {subject_type} {subject_id})")
+    return await _proof_of(conn, row, subject=f"{subject_type}:{subject_id}", settings=settings)
+
+
+async def event_proof(conn: asyncpg.Connection, *, event_id: int, settings: Settings) -> RecordProof:
+    """`record_proof` for one event by its id (a decision document names its decision's event)."""
+    row = await conn.fetchrow(queries.EVENT_WITH_LEAF_BY_ID, event_id)
+    if row is None:
+        if await conn.fetchval(queries.EVENT_EXISTS, event_id):
+            raise NotFound("该记录已写入审计日志，尚未签入检查点，请几秒钟后再试 "
+                           "(recorded; not yet in a signed checkpoint: try again in a few seconds)")
+        raise NotFound(f"审计日志中没有该记录 (no audit event {event_id})")
+    return await _proof_of(conn, row, subject=f"{row['subject_type']}:{row['subject_id']}", settings=settings)
+
+
+async def _proof_of(conn: asyncpg.Connection, row: asyncpg.Record, *, subject: str, settings: Settings
+                    ) -> RecordProof:
     index = int(row["leaf_index"])
     text, cosigned = None, False
     if witnesses_of(settings)[0]:
@@ -463,6 +479,6 @@ async def record_proof(conn: asyncpg.Connection, *, action: str, subject_type: s
         raise NotFound("该记录已写入审计日志，尚未签入检查点，请几秒钟后再试 "
                        "(recorded; not yet in a signed checkpoint: try again in a few seconds)")
     proof = await inclusion_proof(conn, log="audit", index=index, tree_size=size)
-    return RecordProof(subject=f"{subject_type}:{subject_id}", log="audit", leaf_index=index,
+    return RecordProof(subject=subject, log="audit", leaf_index=index,
                        leaf=event_leaf(row).decode(), leaf_hash=proof.leaf_hash, tree_size=size,
                        root_hash=proof.root_hash, audit_path=proof.audit_path, checkpoint=text, cosigned=cosigned)

@@ -45,6 +45,7 @@ TABLE_RIGHTS: dict[str, tuple[str, ...] | str] = {
     "matter_refusal": APPEND_ONLY,
     "delivery_attempt": APPEND_ONLY,
     "secondment_worker": APPEND_ONLY,
+    "decision_document": APPEND_ONLY,  # an issued decision document: its number is never given again
     # current state, changed by the service
     "jurisdiction": ("UPDATE",),
     "web_user": ("UPDATE",),  # password, session generation (sign-out)
@@ -56,6 +57,7 @@ TABLE_RIGHTS: dict[str, tuple[str, ...] | str] = {
     "county_setting": ("UPDATE",),
     "outbox": ("UPDATE",),  # attempts, delivered, given up
     "registry_entry_counter": ("UPDATE",),  # the next entry number
+    "decision_number_counter": ("UPDATE",),  # each county's last decision number per series and year
     "registry_item": ("UPDATE",),  # the latest state of each item
     "screening_rule": ("UPDATE",),  # retired, synced from the file
     "admission_request": ("UPDATE",),

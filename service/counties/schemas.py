@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from service.core.schemas import Output
+
+# a document number's format: {abbr} (the county's abbreviation), {year} and {n} (the number), {n} required
+DocumentFormat = Annotated[str, msgspec.Meta(min_length=3, max_length=40,
+                                             pattern=r"^(?=.*\{n\})[^{}]*(\{(abbr|year|n)\}[^{}]*)*$")]
 
 
 class CountySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -24,6 +30,13 @@ class CountySettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     secondment_cooldown_months: int = 24
     secondment_requires_consent: bool = True
     secondment_decision_working_days: int = 15
+    organisation_department: str = "县委组织部"
+    """who decides secondments (printed on the secondment decision document)"""
+    # decision documents (决定书): numbered per county, series and year
+    document_abbreviation: Annotated[str, msgspec.Meta(max_length=8)] = ""
+    """the county's abbreviation in document numbers (机关代字), e.g. 长; empty: the county name's first character"""
+    admission_document_format: DocumentFormat = "{abbr}社工准〔{year}〕{n}号"
+    secondment_document_format: DocumentFormat = "{abbr}组借〔{year}〕{n}号"
 
 
 DEFAULTS = CountySettings()

@@ -28,6 +28,7 @@ from service.core.tree import Node, lookup
 from service.counties.schemas import DEFAULTS as DEFAULT_SETTINGS
 from service.counties.schemas import CountySettings
 from service.counties.service import load_settings
+from service.decisions import service as decisions
 from service.notifications.outbox import enqueue
 from service.secondments import borrower, queries
 from service.secondments.schemas import (
@@ -427,6 +428,9 @@ async def decide(
         warning = await staffing_warning(conn, community_code=before.home_community_code, start=start,
                                          worker_count=len(before.workers))
         status = "active" if start <= today else "approved"
+    # the decision's document: numbered in this transaction, its number and digest in the audit event
+    document = await decisions.prepare_secondment(conn, request=before, outcome=data.outcome, reasons=data.reasons,
+                                                  start=start, staffing_warning=warning, on=today)
     won = await conn.fetchval(queries.DECIDE, request_id, "pending_approval", status, _actor_label(actor),
                               data.reasons, warning)
     if won is None:
@@ -434,14 +438,17 @@ async def decide(
     if start != before.start_date:
         await conn.execute(queries.MOVE_START, request_id, start)
     after = await get(conn, request_id=request_id)
-    await audit.record(conn, actor=actor, action=f"secondment.{'approve' if data.outcome == 'approve' else 'reject'}",
+    action = f"secondment.{'approve' if data.outcome == 'approve' else 'reject'}"
+    await audit.record(conn, actor=actor, action=action,
                        subject_type="secondment_request", subject_id=str(request_id),
                        jurisdiction=before.home_community_code,
                        change={"from": "pending_approval", "to": status, "reasons": data.reasons,
-                               "staffing_warning": warning, "start_date": start.isoformat()},
+                               "staffing_warning": warning, "start_date": start.isoformat(),
+                               **decisions.stamp(document)},
                        detail=None if start == before.start_date else {"start_moved": {
                            "requested": before.start_date.isoformat(), "starts": start.isoformat(),
                            "rule": RULE_TEXT["start_not_past"]}})
+    await decisions.file(conn, document, action=action, subject_type="secondment_request", subject_id=request_id)
     await _notify(conn, request_id=request_id, topic=f"secondment.{status}", request=after)
     return after
 

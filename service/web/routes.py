@@ -26,6 +26,8 @@ from service.web.pages.audit import AuditPages
 from service.web.pages.community import CommunityPage
 from service.web.pages.complaints import ComplaintPages
 from service.web.pages.dashboard import DashboardPage
+from service.web.pages.decisions import DecisionPages, DocumentVerificationPage
+from service.web.pages.exports import ExportPages
 from service.web.pages.inbox import InboxPage
 from service.web.pages.lists import ListPages
 from service.web.pages.public import PublicPages
@@ -118,4 +120,5 @@ static = create_static_files_router(
 )
 
 ROUTES = [WebController, static, PublicPages, InboxPage, AdmissionPages, SecondmentPages, ListPages, ComplaintPages,
-          AuditPages, DashboardPage, CommunityPage]
+          AuditPages, DashboardPage, CommunityPage, DecisionPages, DocumentVerificationPage,
+          ExportPages]

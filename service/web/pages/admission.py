@@ -19,6 +19,7 @@ from service.core.audit import Actor
 from service.core.authz import Permission
 from service.core.db import DB
 from service.core.errors import ServiceError
+from service.decisions import service as decisions
 from service.registry.routes import LIST_LABELS
 from service.web import names
 from service.web.context import PAGE_HEADERS, page_context
@@ -84,12 +85,13 @@ class AdmissionPages(Controller):
                                         content=body.get("content", ""))
         can_decide = may_review(read.county_code) and read.status in ("submitted", "in_review")
         who = await names.lookup(db, [h.actor for h in history], locale=locale_of(request))
+        document = await decisions.of_subject(db, subject_type="admission_request", subject_id=request_id)
         return Template("ui/admission.html", status_code=status_code, context=page_context(
             request, r=read, body=body, history=history, similar=similar, can_decide=can_decide, who=who,
             places={code: place_name(request, code) for code in {s.scope for s in similar}},
             county=place_name(request, read.county_code), targets=[(c, place_name(request, c)) for c in read.targets],
             form=form or DecisionForm(), error=error, outcomes=OUTCOMES, notice=notice, lists=LIST_LABELS,
-            **labels()))
+            document=document, **labels()))
 
     @get("/{request_id:int}", opt=_read("read"))
     async def detail(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int],

@@ -146,10 +146,38 @@ def _when(value: datetime.datetime, locale: str) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M:%S}"
 
 
+async def readable_rows(pool: Any, *, sql: str, args: list[Any], locale: str, place: Any) -> Any:
+    """The search's result as a person reads it (the page's language, names, a Beijing-time instant per row),
+    the header first, streamed from the audit area's server-side cursor in constant memory; names are looked
+    up per batch on a second connection. Batches of rows: for the CSV below and the Excel export."""
+    yield [[en if locale == "en" else zh for zh, en in CSV_COLUMNS]]
+    async with pool.acquire() as conn, pool.acquire() as lookups, conn.transaction(
+            readonly=True, isolation="repeatable_read"):
+        async for batch in audit.leaf_batches(conn, sql, args, log_id=None):
+            rows = [r for r, _ in batch]
+            who = await names.lookup(lookups, [(r["actor_type"], r["actor_id"]) for r in rows], locale=locale)
+            out = []
+            for r in rows:
+                subject = words.subject(r["subject_type"], r["subject_id"], locale)
+                detail = r["detail"]
+                shown = (detail if isinstance(detail, str)
+                         else json.dumps(detail, ensure_ascii=False, sort_keys=True)) if detail else ""
+                out.append([
+                    r["occurred_at"].astimezone(CHINA), who.actor(r["actor_type"], r["actor_id"], r["actor_name"]),
+                    words.text("actor_type", r["actor_type"], locale),
+                    words.text("role", r["role"], locale) if r["role"] else "",
+                    words.action(r["action"], locale), r["action"], subject["text"],
+                    place(r["jurisdiction_code"]) if r["jurisdiction_code"] else "",
+                    words.text("outcome", r["outcome"], locale), r["status_code"] or "",
+                    words.message(shown, locale),
+                    r["id"], r["request_id"] or "", r["leaf_index"] if r["leaf_index"] is not None else "",
+                    r["digest"] or ""])
+            yield out
+
+
 async def readable_csv(pool: Any, *, sql: str, args: list[Any], locale: str, place: Any) -> Any:
-    """The search's result as a person reads it (the page's language, names, Beijing time), streamed from
-    the audit area's server-side cursor in constant memory; names are looked up per batch on a second
-    connection. The API's export (/api/v1/audit/export) keeps the canonical fields and the leaves."""
+    """`readable_rows` as CSV (a BOM first, the instant written out in the page's language). The API's export
+    (/api/v1/audit/export) keeps the canonical fields and the leaves."""
     buf = io.StringIO()
     out = exports.writer(buf, lineterminator="\r\n")
 
@@ -159,26 +187,9 @@ async def readable_csv(pool: Any, *, sql: str, args: list[Any], locale: str, pla
         buf.truncate()
         return data
 
-    out.writerow([en if locale == "en" else zh for zh, en in CSV_COLUMNS])
-    yield BOM + flush()
-    async with pool.acquire() as conn, pool.acquire() as lookups, conn.transaction(
-            readonly=True, isolation="repeatable_read"):
-        async for batch in audit.leaf_batches(conn, sql, args, log_id=None):
-            rows = [r for r, _ in batch]
-            who = await names.lookup(lookups, [(r["actor_type"], r["actor_id"]) for r in rows], locale=locale)
-            for r in rows:
-                subject = words.subject(r["subject_type"], r["subject_id"], locale)
-                detail = r["detail"]
-                shown = (detail if isinstance(detail, str)
-                         else json.dumps(detail, ensure_ascii=False, sort_keys=True)) if detail else ""
-                out.writerow([
-                    _when(r["occurred_at"], locale), who.actor(r["actor_type"], r["actor_id"], r["actor_name"]),
-                    words.text("actor_type", r["actor_type"], locale),
-                    words.text("role", r["role"], locale) if r["role"] else "",
-                    words.action(r["action"], locale), r["action"], subject["text"],
-                    place(r["jurisdiction_code"]) if r["jurisdiction_code"] else "",
-                    words.text("outcome", r["outcome"], locale), r["status_code"] or "",
-                    words.message(shown, locale),
-                    r["id"], r["request_id"] or "", r["leaf_index"] if r["leaf_index"] is not None else "",
-                    r["digest"] or ""])
-            yield flush()
+    first = True
+    async for batch in readable_rows(pool, sql=sql, args=args, locale=locale, place=place):
+        for row in batch:
+            out.writerow(row if first else [_when(row[0], locale), *row[1:]])
+        yield (BOM + flush()) if first else flush()
+        first = False

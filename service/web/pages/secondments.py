@@ -18,6 +18,7 @@ from service.core.clock import today
 from service.core.db import DB
 from service.core.errors import ServiceError
 from service.counties.service import load_settings
+from service.decisions import service as decisions
 from service.secondments import service as secondments
 from service.secondments.routes import request_domain
 from service.secondments.schemas import SecondmentDecision, SecondmentReturn
@@ -91,12 +92,13 @@ class SecondmentPages(Controller):
                   "cooldown": limits.secondment_cooldown_months}
         rules = {key: text.format(n=months.get(key, "")) for key, text in secondments.RULE_TEXT.items()}
         who = await names.lookup(db, [s.submitted_by, s.decided_by], locale=locale_of(request))
+        document = await decisions.of_subject(db, subject_type="secondment_request", subject_id=request_id)
         return Template("ui/secondment.html", status_code=status_code, context=page_context(
             request, s=s, staffing=staffing, who=who, effect=effect, rule_text=rules,
             can_decide=s.status == "pending_approval" and may(request, "secondment_request", "decide", code),
             can_return="returned" in s.allowed_transitions and may(request, "secondment_request", "return", code),
             place=place_name(request, where), form=form or DecisionForm(), error=error, outcomes=OUTCOMES,
-            notice=notice, today=today(), **labels()))
+            notice=notice, today=today(), document=document, **labels()))
 
     @get("/{request_id:int}", opt=_on("read"))
     async def detail(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int],
