@@ -26,7 +26,8 @@ async def _post(client, path: str, form: dict, step: str, token: str):
 
 async def _sign_in_department(client, demo) -> None:
     r = await sign_in(client, "dept", demo.users["dept"])
-    assert r.status_code == 303 and r.headers["location"] == "/ui/department"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/ui/department"
 
 
 async def test_a_department_user_speaks_for_its_organisation_like_its_api_client(client, demo, db):
@@ -75,7 +76,8 @@ async def test_a_draft_is_hidden_from_the_reviewer_until_it_is_submitted(client,
     await _sign_in_department(client, demo)
     token = await _form(client)
     r = await _post(client, "/ui/department/requests/new", FORM, "draft", token)
-    assert r.status_code == 303 and r.headers["location"].endswith("?done=draft")
+    assert r.status_code == 303
+    assert r.headers["location"].endswith("?done=draft")
     request_id = int(r.headers["location"].split("/")[-1].split("?")[0])
     assert await db.fetchval("select status from admission_request where id = $1", request_id) == "draft"
     assert await db.fetchval("select count(*) from audit_event where action = 'admission.draft' and subject_id = $1",
@@ -131,12 +133,14 @@ async def test_a_returned_request_is_amended_and_resubmitted_as_a_new_revision(c
     await db.execute("update admission_request set status = 'returned', decision_reason = '请补充经费来源说明' "
                      "where id = $1", request_id)
     page = await client.get(f"/ui/department/requests/{request_id}")
-    assert "审核部门退回修改" in page.text and "请补充经费来源说明" in page.text
+    assert "审核部门退回修改" in page.text
+    assert "请补充经费来源说明" in page.text
     edit = await client.get(f"/ui/department/requests/{request_id}/edit")
     assert "保存草稿" not in edit.text  # a return comes back as a new revision, not a draft
     r = await _post(client, f"/ui/department/requests/{request_id}/edit", {**FORM, "funding_source": "县级财政专项"},
                     "submit", csrf_of(edit.text))
-    assert r.status_code == 303 and r.headers["location"].endswith("?done=resubmitted")
+    assert r.status_code == 303
+    assert r.headers["location"].endswith("?done=resubmitted")
     new_id = int(r.headers["location"].split("/")[-1].split("?")[0])
     row = await db.fetchrow("select revision, previous_id, status, body from admission_request where id = $1", new_id)
     assert (row["revision"], row["previous_id"], row["status"]) == (2, request_id, "submitted")
@@ -183,7 +187,8 @@ async def test_the_street_office_submits_a_secondment_and_withdraws_it(client, d
     request_id = int(r.headers["location"].split("/")[-1].split("?")[0])
     assert await db.fetchval("select status from secondment_request where id = $1", request_id) == "pending_approval"
     detail = await client.get(r.headers["location"])
-    assert "县委组织部" in detail.text and "撤回申请" in detail.text
+    assert "县委组织部" in detail.text
+    assert "撤回申请" in detail.text
     listing = await client.get("/ui/department")
     assert f"/ui/department/secondments/{request_id}" in listing.text
     r = await client.post(f"/ui/department/secondments/{request_id}/withdraw", follow_redirects=False,

@@ -67,7 +67,8 @@ REQUIRED = {"list": "请选择事项类别。", "title": "请填写事项名称�
 INVALID = {"title": "事项名称过长或含有不可见字符。", "start_date": "日期格式不正确。", "end_date": "日期格式不正确。",
            "funding_yuan": "经费须为不小于0的整数（元）。", "staff": "人员须为不小于0的整数。",
            "targets": "目标代码不正确。", "report_fields": "请每行填写一个报表字段。",
-           "item_code": "编号只能由字母、数字、点、横线和下划线组成。", "attachments": "附件须为 http(s) 网址及其 SHA-256 摘要（64位十六进制）。",
+           "item_code": "编号只能由字母、数字、点、横线和下划线组成。",
+           "attachments": "附件须为 http(s) 网址及其 SHA-256 摘要（64位十六进制）。",
            "digital_needs": "请填写应用程序、公众账号或工作群组的名称。"}
 NOTICES = {"draft": "草稿已保存：审核部门在您提交之前看不到它。", "submitted": "已提交：申请已送审核部门。",
            "refused": "申请违反禁止性规定，已被自动拒绝，原因见下方。", "withdrawn": "申请已撤回。",
@@ -412,8 +413,8 @@ class DepartmentPages(Controller):
         raw["workers"] = [w for w in form.getall("workers", []) if isinstance(w, str)][:20]
         missing = {name: text for name, text in (
             ("organ_name", "请填写借用单位。"), ("home_community_code", "请选择社区。"),
-            ("workers", "请至少选择一名社区工作者。"), ("purpose", "请填写借调事由。"), ("start_date", "请填写开始日期。"),
-            ("end_date", "请填写结束日期。")) if not raw[name]}
+            ("workers", "请至少选择一名社区工作者。"), ("purpose", "请填写借调事由。"),
+            ("start_date", "请填写开始日期。"), ("end_date", "请填写结束日期。")) if not raw[name]}
         if missing:
             return await self._secondment_form(request, db, raw=raw, errors=missing, status_code=422)
         body = {"organ": {"name": raw["organ_name"], "level": raw["organ_level"] or "street"}, "form": raw["form"],
