@@ -229,8 +229,11 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
     password = args.password or os.environ.get("MR_NEW_PASSWORD") or getpass.getpass("password: ")
 
     async def run(conn: asyncpg.Connection) -> str:
+        organisation = ({"organisation": args.organisation, "organisation_level": args.level,
+                         "jurisdiction_code": args.home or args.jurisdiction} if args.organisation else {})
         user = await service.create_user(conn, actor=CLI_ACTOR, data=_build(UserCreate, username=args.username,
-                                         display_name=args.display_name or args.username, password=password))
+                                         display_name=args.display_name or args.username, password=password,
+                                         **organisation))
         if args.role:
             await service.grant_role(conn, actor=CLI_ACTOR, data=_build(
                 RoleGrant, principal_type="user", principal_id=user.id, role=args.role,
@@ -438,6 +441,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--password", help="better: MR_NEW_PASSWORD in the environment, or the prompt")
     s.add_argument("--role")
     s.add_argument("--jurisdiction")
+    s.add_argument("--organisation", help="a department's or street office's user: the organisation it speaks for "
+                                          "(as create-token's --organisation)")
+    s.add_argument("--level", default="county", help="with --organisation: its level (county, street, ...)")
+    s.add_argument("--home", help="with --organisation: where it sits (default: --jurisdiction)")
     s = sub.add_parser("create-token", help="issue an API token for a client with a role at a jurisdiction")
     s.add_argument("--client", required=True, help="client name (created if new)")
     s.add_argument("--organisation")

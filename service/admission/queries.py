@@ -65,7 +65,8 @@ select from_status, to_status, at, actor, reason from admission_transition where
 LIST = """
 select id, group_id, revision, status, county_code, targets, department, title, verdict, decision_due, submitted_at
 from admission_request
-where (submitter = $1 or county_code = any($2::text[]))
+-- a reviewer sees a request once it was submitted: a draft (and a draft withdrawn unsent) is its author's only
+where (submitter = $1 or (county_code = any($2::text[]) and submitted_at is not null))
   and ($3::text is null or status = $3)
   and ($4::text is null or county_code = $4)
   and (not $5 or (status in ('submitted', 'in_review') and decision_due < $6))

@@ -107,9 +107,10 @@ async def _row(conn: asyncpg.Connection, request_id: int) -> asyncpg.Record:
 
 async def visible(conn: asyncpg.Connection, *, request_id: int, subject: str,
                   may_review: Callable[[str], bool]) -> asyncpg.Record:
-    """The request if the caller submitted it or reviews its county; otherwise 404, so nothing leaks."""
+    """The request if the caller submitted it, or reviews its county and it was submitted (a draft, and a
+    draft withdrawn unsent, are the author's only); otherwise 404, so nothing leaks."""
     row = await _row(conn, request_id)
-    if row["submitter"] != subject and not may_review(row["county_code"]):
+    if row["submitter"] != subject and (row["submitted_at"] is None or not may_review(row["county_code"])):
         raise NotFound(f"准入申请 {request_id} 不存在 (admission request {request_id} not found)")
     return row
 

@@ -135,7 +135,10 @@ class IdentityResolver:
             row = await self._pool.fetchrow(queries.USER, user_id)
             identity = None
             if row is not None and row["disabled_at"] is None:
-                identity = Identity(kind="user", id=row["id"], name=row["display_name"], locale=row["locale"])
+                # a department's or street office's user speaks for its organisation, as its API client would
+                identity = Identity(kind="user", id=row["id"], name=row["display_name"], locale=row["locale"],
+                                    organisation=row["organisation"], organisation_level=row["organisation_level"],
+                                    home_jurisdiction=row["jurisdiction_code"])
             cached = (now + CACHE_TTL_S, identity, row["session_generation"] if row is not None else -1)
             self._users[user_id] = cached
         return cached[1] if cached[2] == generation else None

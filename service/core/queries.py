@@ -22,7 +22,11 @@ select t.id, t.client_id, t.expires_at, t.revoked_at, t.last_used_at,
        c.name, c.organisation, c.organisation_level, c.jurisdiction_code, c.disabled_at
 from api_token t join api_client c on c.id = t.client_id where t.token_hash = $1
 """
-USER = "select id, username, display_name, locale, disabled_at, session_generation from web_user where id = $1"
+USER = """
+select id, username, display_name, locale, disabled_at, session_generation, organisation, organisation_level,
+       jurisdiction_code
+from web_user where id = $1
+"""
 TOKEN_USED = "update api_token set last_used_at = now() where id = $1"
 
 # core/authz.py

@@ -43,7 +43,13 @@ USERS: list[tuple[str, str, str, str]] = [
     ("street", "星沙街道办事处 张磊", "street_office", "430121001"),
     ("community", "松雅社区居委会 刘芳", "community", "430121001001"),
     ("reviewer-wc", "望城区委社会工作部 审核员 周敏", "county_reviewer", OTHER_COUNTY),
+    ("dept", "县民政局 办事员 赵静", "department", COUNTY),
 ]
+# the users who speak for a department or street office, as its API client does: organisation, level, seat
+USER_ORGANISATIONS: dict[str, tuple[str, str, str]] = {
+    "dept": ("长沙县民政局", "county", COUNTY),
+    "street": ("星沙街道办事处", "street", "430121001"),
+}
 
 # client name, organisation, organisation level, where it sits, role, where the role is held
 CLIENTS: list[tuple[str, str, str, str, str, str]] = [

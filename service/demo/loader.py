@@ -50,8 +50,10 @@ async def load(conn: asyncpg.Connection, *, pepper: bytes) -> Credentials | None
         creds = Credentials(users=[], tokens=[])
         for username, display, role, where in data.USERS:
             password = secrets.token_urlsafe(12)
+            organisation, level, seat = data.USER_ORGANISATIONS.get(username, (None, None, None))
             user = await identity.create_user(conn, actor=SYSTEM, data=UserCreate(
-                username=username, display_name=display, password=password))
+                username=username, display_name=display, password=password, organisation=organisation,
+                organisation_level=level, jurisdiction_code=seat))  # type: ignore[arg-type]
             await identity.grant_role(conn, actor=SYSTEM, data=RoleGrant(
                 principal_type="user", principal_id=user.id, role=role, jurisdiction_code=where))  # type: ignore[arg-type]
             creds.users.append((username, password, role, where))

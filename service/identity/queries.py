@@ -1,6 +1,9 @@
 INSERT_USER = """
-insert into web_user (username, display_name, password_hash, locale) values ($1, $2, $3, $4)
-returning id, username, display_name, locale, created_at, locked_until, disabled_at
+insert into web_user (username, display_name, password_hash, locale, organisation, organisation_level,
+                      jurisdiction_code)
+values ($1, $2, $3, $4, $5, $6, $7)
+returning id, username, display_name, locale, created_at, locked_until, disabled_at, organisation, organisation_level,
+          jurisdiction_code
 """
 USER_FOR_LOGIN = """
 select id, username, display_name, password_hash, locked_until, disabled_at, session_generation

@@ -106,10 +106,13 @@ class IdentityController(Controller):
         return Me(kind=identity.kind, id=identity.id, name=identity.name, organisation=identity.organisation,
                   roles=roles)
 
-    @post("/users", operation_id="CreateUser", summary="Create a web user (password stored as argon2id)",
-          opt=_manage(), responses=problems(*AUTHED, 409))
+    @post("/users", operation_id="CreateUser", summary="Create a web user (password stored as argon2id); a "
+          "department's or street office's user names its organisation, level and seat as an API client does",
+          opt=_manage(_body_jurisdiction), responses=problems(*AUTHED, 404, 409))
     async def create_user(self, request: Request[Any, Any, Any], db: DB, data: JSONBody[UserCreate]) -> UserRead:
-        return await service.create_user(db, actor=Actor.from_connection(request, "admin"), data=data)
+        """Roles are granted afterwards as for a client (`POST /role-assignments`, principal_type `user`)."""
+        return await service.create_user(db, actor=Actor.from_connection(request, "admin"), data=data,
+                                         tree=request.app.state.tree)
 
     @post("/clients", operation_id="CreateClient", summary="Create an API client for a department or office",
           opt=_manage(_body_jurisdiction), responses=problems(*AUTHED, 404, 409))

@@ -20,6 +20,12 @@ class UserCreate(Input):
     display_name: Text100
     password: Password
     locale: Literal["zh-CN", "en"] = "zh-CN"
+    organisation: Text100 | None = None
+    """a department's or street office's user: the organisation it speaks for, as an API client's
+    `organisation` (with `organisation_level` and `jurisdiction_code`: all three or none)"""
+    organisation_level: OrgLevel | None = None
+    jurisdiction_code: Code | None = None
+    """where the organisation sits"""
 
 
 class UserRead(Output):
@@ -30,6 +36,9 @@ class UserRead(Output):
     created_at: datetime
     locked_until: datetime | None = None
     disabled_at: datetime | None = None
+    organisation: str | None = None
+    organisation_level: str | None = None
+    jurisdiction_code: str | None = None
 
 
 class ClientCreate(Input):

@@ -34,15 +34,32 @@ hasher = PasswordHasher()
 _DUMMY_HASH = hasher.hash("not-a-real-password")
 
 
-async def create_user(conn: asyncpg.Connection, *, actor: Actor, data: UserCreate) -> UserRead:
+async def create_user(conn: asyncpg.Connection, *, actor: Actor, data: UserCreate,
+                      tree: JurisdictionTree | None = None) -> UserRead:
+    """A web user. A department's or street office's user names its organisation, level and seat as an API
+    client does (all three or none); its roles are granted the same way (`grant_role`)."""
+    given = [data.organisation is not None, data.organisation_level is not None, data.jurisdiction_code is not None]
+    if any(given) and not all(given):
+        missing = next(name for name, ok in zip(("organisation", "organisation_level", "jurisdiction_code"), given,
+                                                strict=True) if not ok)
+        raise ValidationFailed.field(missing, "单位名称、单位层级和所在行政区划须同时填写 (organisation, "
+                                     "organisation_level and jurisdiction_code come together)",
+                                     rule="identity.organisation-whole")
+    if data.jurisdiction_code is not None and await lookup(conn, data.jurisdiction_code, tree=tree) is None:
+        raise ValidationFailed.field("jurisdiction_code", f"行政区划 {data.jurisdiction_code} 不存在 (unknown)")
     try:
         row = await conn.fetchrow(queries.INSERT_USER, data.username, data.display_name,
-                                  hasher.hash(data.password), data.locale)
+                                  hasher.hash(data.password), data.locale, data.organisation,
+                                  data.organisation_level, data.jurisdiction_code)
     except asyncpg.UniqueViolationError as exc:
         raise Conflict(f"用户名 {data.username} 已存在 (username taken)") from exc
     user = UserRead(**dict(row))
+    change = {"username": user.username, "display_name": user.display_name}
+    if user.organisation is not None:
+        change |= {"organisation": user.organisation, "organisation_level": user.organisation_level,
+                   "jurisdiction_code": user.jurisdiction_code}
     await audit.record(conn, actor=actor, action="user.create", subject_type="user", subject_id=str(user.id),
-                       change={"username": user.username, "display_name": user.display_name})
+                       jurisdiction=user.jurisdiction_code, change=change)
     return user
 
 

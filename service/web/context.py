@@ -20,6 +20,7 @@ PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosni
 # the navigation: a link shows only when the person holds the permission somewhere
 NAV = (
     ("/ui/community", "本社区", ("refusal", "create")),
+    ("/ui/department", "我的申请", ("admission_request", "submit")),
     ("/ui/inbox", "待办", ("jurisdiction", "read")),
     ("/ui/lists", "清单", ("jurisdiction", "read")),
     ("/ui/secondments", "借调", ("secondment_request", "read")),

@@ -27,6 +27,7 @@ from service.web.pages.community import CommunityPage
 from service.web.pages.complaints import ComplaintPages
 from service.web.pages.dashboard import DashboardPage
 from service.web.pages.decisions import DecisionPages, DocumentVerificationPage
+from service.web.pages.department import DepartmentPages
 from service.web.pages.exports import ExportPages
 from service.web.pages.inbox import InboxPage
 from service.web.pages.lists import ListPages
@@ -35,7 +36,7 @@ from service.web.pages.secondments import SecondmentPages
 
 # where each role's work is: the first role the person holds, in this order, decides the page
 LANDING = (("county_reviewer", "/ui/inbox"), ("org_department", "/ui/inbox"), ("supervisor", "/ui/inbox"),
-           ("street_office", "/ui/secondments"), ("community", "/ui/community"), ("department", "/ui/inbox"),
+           ("street_office", "/ui/secondments"), ("community", "/ui/community"), ("department", "/ui/department"),
            ("admin", "/ui/dashboard"))
 
 
@@ -121,4 +122,4 @@ static = create_static_files_router(
 
 ROUTES = [WebController, static, PublicPages, InboxPage, AdmissionPages, SecondmentPages, ListPages, ComplaintPages,
           AuditPages, DashboardPage, CommunityPage, DecisionPages, DocumentVerificationPage,
-          ExportPages]
+          ExportPages, DepartmentPages]
