@@ -199,18 +199,15 @@ def probe(base: str, data_file: Path, token: str) -> dict[str, str]:
 
 
 def serve(data: dict[str, Any], port: int, workers: int, data_dir: str) -> subprocess.Popen[bytes]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    """The service as in production (bench/roles.py): signed in as a plain role with the declared rights, not
+    in development mode; the sequencer signs checkpoints with a key of its own."""
+    from bench import roles
 
-    key_file = Path(data_dir) / "audit-signing-key.pem"  # the sequencer signs checkpoints as in production
-    key_file.write_bytes(Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    env = {**os.environ, "MR_AUDIT_SIGNING_KEY_FILE": str(key_file),
-           "DATABASE_URL": str(data["database_url"]), "MR_TOKEN_PEPPER": str(data["pepper"]),
-           "MR_SECRET_KEY": "bench-secret-0123456789abcdef", "MR_LOG_LEVEL": "WARNING", "MR_POOL_MIN": "2",
-           "MR_POOL_MAX": "10", "MR_DATA_DIR": data_dir,
-           # a database of its own, owned by the server's superuser: the role check warns instead of refusing
-           "MR_DEV": "1"}
+    env = {**os.environ, "MR_AUDIT_SIGNING_KEY_FILE": str(roles.signing_key(data_dir)),
+           "DATABASE_URL": asyncio.run(roles.service_url(str(data["database_url"]))),
+           "MR_TOKEN_PEPPER": str(data["pepper"]), "MR_SECRET_KEY": "bench-secret-0123456789abcdef",
+           "MR_LOG_LEVEL": "WARNING", "MR_POOL_MIN": "2", "MR_POOL_MAX": "10", "MR_DATA_DIR": data_dir}
+    env.pop("MR_DEV", None)
     return subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port",
          str(port), "--workers", str(workers), "--no-access-log", "bench.admission_app:create_bench_app"],

@@ -27,7 +27,8 @@ import msgspec
 from litestar import Litestar
 
 from bench.baseline_app import create_app as create_baseline
-from service.core.plugin import MIDDLEWARE_NAMES, Core
+from service.core.path import MIDDLEWARE_NAMES
+from service.core.plugin import Core
 from service.routes import ROUTES
 
 PEPPER = "bench-pepper-0123456789"
@@ -74,9 +75,10 @@ async def timed(app: Any, n: int, method: str, path: str, headers: list[tuple[by
 
 @contextlib.asynccontextmanager
 async def running(app: Litestar) -> Any:
-    from litestar.testing import AsyncTestClient
-
-    async with AsyncTestClient(app):  # runs the lifespan (pool, tree, authorizer, checker, loops)
+    # the lifespan (pool, tree, authorizer, checker, loops) in this event loop: Litestar's test client
+    # runs it on a loop of its own in another thread, and asyncpg's connections, made on that loop and
+    # then used from this one, crashed the interpreter (a segmentation fault)
+    async with app.lifespan():
         await asyncio.sleep(1.0)  # the checker preloads the lists
         yield app
 

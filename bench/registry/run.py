@@ -164,9 +164,14 @@ def main() -> None:
         saved.write_text(json.dumps(data))
     print(f"generated in {data['seconds']} s: {data['counties']} counties, {data['communities']} communities, "
           f"{data['entries']} entries", file=sys.stderr, flush=True)
-    env = {**os.environ, "DATABASE_URL": str(data["database_url"]), "MR_TOKEN_PEPPER": str(data["pepper"]),
-           "MR_SECRET_KEY": "bench-secret-0123456789abcdef", "MR_LOG_LEVEL": "WARNING",
-           "MR_POOL_MIN": "2", "MR_POOL_MAX": "8", "MR_DATA_DIR": (data_dir := tempfile.mkdtemp(prefix="mr-bench-"))}
+    from bench import roles  # the service as in production: a plain role, not in development mode
+
+    data_dir = tempfile.mkdtemp(prefix="mr-bench-")
+    env = {**os.environ, "DATABASE_URL": asyncio.run(roles.service_url(str(data["database_url"]))),
+           "MR_TOKEN_PEPPER": str(data["pepper"]), "MR_SECRET_KEY": "bench-secret-0123456789abcdef",
+           "MR_LOG_LEVEL": "WARNING", "MR_POOL_MIN": "2", "MR_POOL_MAX": "8", "MR_DATA_DIR": data_dir,
+           "MR_AUDIT_SIGNING_KEY_FILE": str(roles.signing_key(data_dir))}
+    env.pop("MR_DEV", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--workers", str(args.workers), "--port", str(PORT),
          "--host", "127.0.0.1"], env=env, stdout=subprocess.DEVNULL, start_new_session=True)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import asyncpg
 import msgspec
 from litestar.connection import ASGIConnection
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Receive, Scope, Send
 
 from service.core import queries
 
@@ -144,47 +144,44 @@ class IdentityResolver:
         return cached[1] if cached[2] == generation else None
 
 
-class AuthMiddleware:
-    """Resolves the Identity of every request. It never refuses by itself except for a bad token:
-    a token that is presented must be valid (401), whatever the route."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})  # type: ignore[typeddict-item]
-        resolver: IdentityResolver | None = getattr(scope["app"].state, "identities", None)
-        identity = ANONYMOUS
-        header = next((v for k, v in scope["headers"] if k == b"authorization"), None)
-        if resolver is not None and header is not None:
-            scheme, _, token = header.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                state["auth_problem"] = ("malformed Authorization header", None)
-            else:
-                try:
-                    identity = await resolver.from_token(token.strip())
-                except TokenProblem as exc:
-                    state["auth_problem"] = (exc.reason, exc.client_id)
-        elif resolver is not None:
-            session = scope.get("session") or {}
-            user_id = session.get("uid") if isinstance(session, dict) else None
-            issued = session.get("iat", 0) if isinstance(session, dict) else 0
-            generation = session.get("gen", 0) if isinstance(session, dict) else 0
+async def authenticate(scope: Scope, receive: Receive, send: Send) -> None:
+    """Resolves the Identity of the request into its state (service/core/path.py calls it for every
+    request). It never refuses by itself except for a bad token: a token that is presented must be valid
+    (401), whatever the route. A session is read only where the session cookie was loaded (web paths)."""
+    state = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    resolver: IdentityResolver | None = getattr(scope["app"].state, "identities", None)
+    identity = ANONYMOUS
+    header = None
+    for key, value in scope["headers"]:
+        if key == b"authorization":
+            header = value
+            break
+    if resolver is not None and header is not None:
+        scheme, _, token = header.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            state["auth_problem"] = ("malformed Authorization header", None)
+        else:
+            try:
+                identity = await resolver.from_token(token.strip())
+            except TokenProblem as exc:
+                state["auth_problem"] = (exc.reason, exc.client_id)
+    elif resolver is not None:
+        session = scope.get("session")
+        if session and isinstance(session, dict):
+            user_id = session.get("uid")
+            issued = session.get("iat", 0)
+            generation = session.get("gen", 0)
             max_age = scope["app"].state.settings.session_max_age_s
             if isinstance(user_id, int) and isinstance(generation, int):
                 if time.time() - float(issued) > max_age:
                     state["session_expired"] = True
                 else:
                     identity = await resolver.from_session(user_id, generation) or ANONYMOUS
-        state["identity"] = identity
-        if "auth_problem" in state:
-            from service.core.audit import refuse
+    state["identity"] = identity
+    if "auth_problem" in state:
+        from service.core.audit import refuse
 
-            reason, client_id = state["auth_problem"]
-            await refuse(ASGIConnection(scope, receive, send), status=401, action="auth.token",
-                         subject_type="api_client", subject_id=str(client_id) if client_id else None,
-                         reason=reason)
-        await self.app(scope, receive, send)
+        reason, client_id = state["auth_problem"]
+        await refuse(ASGIConnection(scope, receive, send), status=401, action="auth.token",
+                     subject_type="api_client", subject_id=str(client_id) if client_id else None,
+                     reason=reason)

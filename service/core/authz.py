@@ -224,6 +224,8 @@ def _repeated_query_parameter(connection: ASGIConnection[Any, Any, Any, Any],
     A resolver reads one value and a handler may bind another (Litestar binds the last): with two
     values the guard could decide on one jurisdiction and the handler serve the other. So no route
     takes a repeated parameter unless it declares it in opt={"repeatable": {...}}."""
+    if not connection.scope.get("query_string"):
+        return None  # nothing to repeat (most requests): no parsing
     repeatable = handler.opt.get("repeatable", ())
     seen: set[str] = set()
     for key, _ in connection.query_params.multi_items():
@@ -234,7 +236,8 @@ def _repeated_query_parameter(connection: ASGIConnection[Any, Any, Any, Any],
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """The one guard. Every route carries it (installed by the core plugin)."""
+    """The one guard. Every route passes it: the request path calls it with the route's handler
+    (service/core/path.py, installed by the core plugin)."""
     from service.core.audit import refuse, refuse_repeated_parameter
     from service.core.auth import identity_of
 

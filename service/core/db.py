@@ -14,7 +14,7 @@ import msgspec
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
 from service.core import queries
 from service.core import written as changes
@@ -121,7 +121,7 @@ def pool_from(state: State) -> asyncpg.Pool:
 
 class _Lease:
     """The request's connection and transaction, ended exactly once: by the dependency when Litestar
-    runs its cleanup, or by `TransactionJanitor` when it does not."""
+    runs its cleanup, or by `release_leases` when it does not."""
 
     def __init__(self, pool: asyncpg.Pool, conn: Any, tx: Any) -> None:
         self.pool, self.conn, self.tx = pool, conn, tx
@@ -149,7 +149,7 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
 
     Litestar resolves this beside the handler's other dependencies; when one of those fails (a bad filter),
     it cancels this one and never runs its cleanup. So taking the connection and beginning are shielded
-    from that cancellation, and the lease is left in the request's state for `TransactionJanitor` to roll
+    from that cancellation, and the lease is left in the request's state for `release_leases` to roll
     back: no connection goes back to the pool inside a transaction, and none waits for the GC.
     """
     pool = pool_from(state)
@@ -195,19 +195,11 @@ async def provide_connection(state: State, request: Request[Any, Any, Any]) -> A
 LEASES = "db_leases"
 
 
-class TransactionJanitor:
-    """Rolls back and releases a request's connection that Litestar left open (see provide_connection)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = changes.begin_request()
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            changes.end_request(token)
-            for lease in scope.get("state", {}).pop(LEASES, []):  # type: ignore[attr-defined]
-                if lease.open:
-                    with anyio.CancelScope(shield=True):
-                        await lease.rollback()
+async def release_leases(scope: Scope) -> None:
+    """Roll back and release a request's connection that Litestar left open (see provide_connection); the
+    request path (service/core/path.py) calls this when the request ends, whatever happened."""
+    leases = scope.get("state", {}).pop(LEASES, None)  # type: ignore[attr-defined]
+    for lease in leases or ():
+        if lease.open:
+            with anyio.CancelScope(shield=True):
+                await lease.rollback()

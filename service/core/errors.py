@@ -18,7 +18,7 @@ from litestar.exceptions import (
 )
 from litestar.exceptions import NotFoundException as LitestarNotFound
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -309,32 +309,12 @@ def handler_for(exc: Exception) -> Callable[[Request[Any, Any, Any], Any], Respo
     return _internal
 
 
-class ProblemBoundary:
-    """Turns an error raised by a middleware inside it (a refused token, a CSRF failure, a refused
-    request line) into its problem right here, so that the access log and the metrics outside it see
-    the status actually sent: otherwise the error travels past them to Litestar's outermost handler,
-    and they record a 500 (or nothing) for what the caller receives as a 401 or 403."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except Exception as exc:
-            if started:
-                raise
-            request: Request[Any, Any, Any] = Request(scope, receive, send)
-            response = handler_for(exc)(request, exc)
-            await response.to_asgi_response(app=None, request=request)(scope, receive, send)
+async def send_problem(scope: Scope, receive: Receive, send: Send, exc: Exception,
+                       handler: Callable[[Request[Any, Any, Any], Any], Response[Any]] | None = None) -> None:
+    """Answer `exc` as its problem (by `handler`, or the nearest of EXCEPTION_HANDLERS). service/core/path.py
+    does this for an error raised anywhere in the request path before the response started, inside its
+    access log and metrics, so both see the status actually sent (a refused token's 401, a CSRF failure's
+    403), never a 500 for what the caller receives as a refusal."""
+    request: Request[Any, Any, Any] = Request(scope, receive, send)
+    response = (handler or handler_for(exc))(request, exc)
+    await response.to_asgi_response(app=None, request=request)(scope, receive, send)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
+import secrets
 import sys
 import time
-import uuid
 from typing import Any
 
 import msgspec
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -42,43 +43,37 @@ def configure_logging(level: str) -> None:
     logging.getLogger("casbin").setLevel(logging.ERROR)
 
 
-class RequestIdMiddleware:
-    """Takes a sane X-Request-ID from the caller or makes one; logs one access line per request.
+def new_request_id() -> str:
+    """32 hex characters, unique across processes and restarts: a random prefix drawn once per process
+    (again in a forked child) and a counter, instead of a uuid4 (a getrandom call) per request."""
+    return f"{_PREFIX[0]}{next(_COUNTER[0]):016x}"
 
-    Only method, path (no query string: it may carry search terms), status and timing are logged;
-    never headers, so tokens and cookies stay out of the logs.
-    """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+def _reseed() -> None:
+    _PREFIX[0] = secrets.token_hex(8)
+    _COUNTER[0] = itertools.count(1)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = next((v for k, v in scope["headers"] if k == REQUEST_ID_HEADER), b"").decode("latin-1")
-        request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id  # type: ignore[typeddict-item]
-        started = time.perf_counter()
-        status = 500
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                if not any(k.lower() == REQUEST_ID_HEADER for k, _ in headers):
-                    headers.append((REQUEST_ID_HEADER, request_id.encode()))
-                message["headers"] = headers
-            await send(message)
+_PREFIX = [""]
+_COUNTER: list[itertools.count[int]] = [itertools.count(1)]
+_reseed()
+os.register_at_fork(after_in_child=_reseed)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "request", extra={
-                        "request_id": request_id, "method": scope.get("method"), "path": scope.get("path"),
-                        "status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    },
-                )
+
+def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
+    """A sane X-Request-ID from the caller, or a new one."""
+    for key, value in headers:
+        if key == REQUEST_ID_HEADER:
+            given = value.decode("latin-1")
+            return given if _SAFE_ID.match(given) else new_request_id()
+    return new_request_id()
+
+
+def log_access(request_id: str, method: str | None, path: str | None, status: int, started: float) -> None:
+    """One access line per request (service/core/path.py). Only method, path (no query string: it may carry
+    search terms), status and timing; never headers, so tokens and cookies stay out of the logs."""
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info("request", extra={
+            "request_id": request_id, "method": method, "path": path, "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        })

@@ -12,41 +12,32 @@ from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPluginProtocol
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 from litestar.template.config import TemplateConfig
-from litestar.types import Middleware
 
-from service.core.auth import AuthMiddleware
-from service.core.authz import authorize
-from service.core.db import TransactionJanitor, provide_connection
-from service.core.errors import EXCEPTION_HANDLERS, ProblemBoundary
-from service.core.inputs import RequestLineGuard
+from service.core.db import provide_connection
+from service.core.errors import EXCEPTION_HANDLERS
 from service.core.lifespan import lifespan
-from service.core.observability import RequestIdMiddleware, configure_logging
-from service.core.querystring import Utf8QueryStringMiddleware
-from service.core.replica import ReadYourWritesMiddleware, provide_read_connection
+from service.core.observability import configure_logging
+from service.core.path import RequestPath
+from service.core.replica import provide_read_connection
 from service.core.settings import Settings
 
 SERVICE_ROOT = Path(__file__).resolve().parents[1]
-PROMETHEUS = PrometheusConfig(app_name="matter_registry", prefix="matter_registry", group_path=True,
-                              exclude=["/metrics"])
 
 
 class Metrics(PrometheusController):
-    """/metrics in the Prometheus text format (not part of the JSON API's schema)."""
+    """/metrics in the Prometheus text format (not part of the JSON API's schema); the request series are
+    recorded by service/core/metrics.py."""
 
     include_in_schema = False
-
-
-# the pieces of the request path by name, in order (bench/middleware.py measures each by leaving it out)
-MIDDLEWARE_NAMES = ("utf8_query", "request_id", "prometheus", "problems", "janitor", "session", "auth",
-                    "request_line", "read_your_writes", "csrf", "guard")
 
 
 class Core(InitPluginProtocol):
@@ -93,17 +84,10 @@ class Core(InitPluginProtocol):
             # the API authenticates with bearer tokens, never with cookies, so it needs no CSRF token
             exclude=["^/api/", "^/schema", "^/healthz", "^/readyz", "^/metrics", "^/static/"],
         )
-        if "csrf" not in self.without:
-            app_config.csrf_config = csrf
-        # ProblemBoundary sits inside the access log and the metrics so that both see the status of a
-        # refusal raised by a middleware below it; the request line is checked once the caller is known
-        stack: zip[tuple[str, Middleware]] = zip(MIDDLEWARE_NAMES, (
-            Utf8QueryStringMiddleware, RequestIdMiddleware, PROMETHEUS.middleware, ProblemBoundary, TransactionJanitor,
-            session.middleware, AuthMiddleware, RequestLineGuard, ReadYourWritesMiddleware), strict=False)
-        chosen: list[Middleware] = [m for name, m in stack if name not in self.without]
-        app_config.middleware = [*chosen, *app_config.middleware]
-        if "guard" not in self.without:
-            app_config.guards = [*app_config.guards, authorize]
+        # one pure ASGI middleware for the whole path, the guard included (service/core/path.py); the session
+        # and CSRF middleware run inside it for web paths only, so Litestar's csrf_config stays unset
+        app_config.middleware = [
+            DefineMiddleware(RequestPath, session=session, csrf=csrf, without=self.without), *app_config.middleware]
 
     def _configure_errors(self, app_config: AppConfig) -> None:
         app_config.exception_handlers = {**app_config.exception_handlers, **EXCEPTION_HANDLERS}

@@ -1,10 +1,10 @@
 """Query strings sent as raw UTF-8 bytes (`?q=无犯罪记录证明` from curl or a browser's address bar)
 are read as UTF-8: Litestar decodes the bytes as Latin-1 before percent-decoding them as UTF-8, so the
-one fix is to percent-encode every non-ASCII byte before anything reads the query string."""
+one fix is to percent-encode every non-ASCII byte before anything reads the query string: the first step
+of the request path (service/core/path.py) does."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote_from_bytes
 
 # every printable ASCII byte stays as it is: '%', '&', '=' and '+' keep their meaning
@@ -15,16 +15,3 @@ def utf8_query_string(query_string: bytes) -> bytes:
     if query_string.isascii():
         return query_string
     return quote_from_bytes(query_string, safe=_ASCII_SAFE).encode("ascii")
-
-
-class Utf8QueryStringMiddleware:
-    """Pure ASGI: the first thing every HTTP and WebSocket request passes through."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        raw = scope.get("query_string")
-        if raw and not raw.isascii():
-            scope["query_string"] = utf8_query_string(raw)  # the request's own scope, read by all below
-        await self.app(scope, receive, send)

@@ -28,7 +28,7 @@ from typing import Any
 import asyncpg
 from litestar import Request
 from litestar.datastructures import State
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 from service.core import queries
 from service.core.db import create_pool
@@ -198,35 +198,21 @@ async def close_read_pool(pool: asyncpg.Pool | None) -> None:
         pool.terminate()
 
 
-class ReadYourWritesMiddleware:
-    """Puts the marker of a change on its response (X-Min-LSN; the mr_min_lsn cookie for a web user) and
-    says which server answered a read (X-Read-From). The LSN itself is taken by `provide_connection`
-    right after its commit (service/core/db.py)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or getattr(scope["app"].state, "read_pool", None) is None:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_marked(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                state: dict[str, Any] = scope.get("state", {})  # type: ignore[assignment]
-                lsn, source = state.get("min_lsn"), state.get("read_from")
-                if (lsn and message["status"] < 400) or source:
-                    headers = list(message.get("headers", []))
-                    if source:
-                        headers.append((SOURCE_HEADER, source.encode()))
-                    if lsn and message["status"] < 400:
-                        headers.append((LSN_HEADER.encode(), lsn.encode()))
-                        identity = state.get("identity")
-                        if getattr(identity, "kind", None) == "user":
-                            secure = "" if scope["app"].state.settings.dev_mode else "; Secure"
-                            headers.append((b"set-cookie", f"{LSN_COOKIE}={lsn}; Max-Age={MARKER_MAX_AGE_S}; "
-                                                           f"Path=/; HttpOnly; SameSite=Lax{secure}".encode()))
-                    message = {**message, "headers": headers}  # type: ignore[typeddict-item]
-            await send(message)
-
-        await self.app(scope, receive, send_marked)
+def mark_response(scope: Scope, message: Message) -> None:
+    """Put the marker of a change on its response (X-Min-LSN; the mr_min_lsn cookie for a web user) and say
+    which server answered a read (X-Read-From); only with a read replica (service/core/path.py). The LSN
+    itself is taken by `provide_connection` right after its commit (service/core/db.py)."""
+    state: dict[str, Any] = scope.get("state", {})  # type: ignore[assignment]
+    lsn, source = state.get("min_lsn"), state.get("read_from")
+    if (lsn and message["status"] < 400) or source:  # type: ignore[typeddict-item]
+        headers = list(message.get("headers", []))
+        if source:
+            headers.append((SOURCE_HEADER, source.encode()))
+        if lsn and message["status"] < 400:  # type: ignore[typeddict-item]
+            headers.append((LSN_HEADER.encode(), lsn.encode()))
+            identity = state.get("identity")
+            if getattr(identity, "kind", None) == "user":
+                secure = "" if scope["app"].state.settings.dev_mode else "; Secure"
+                headers.append((b"set-cookie", f"{LSN_COOKIE}={lsn}; Max-Age={MARKER_MAX_AGE_S}; "
+                                               f"Path=/; HttpOnly; SameSite=Lax{secure}".encode()))
+        message["headers"] = headers  # type: ignore[typeddict-unknown-key]
