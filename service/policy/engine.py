@@ -386,7 +386,12 @@ class Engine:
                        for keys, rule in zip(self._group_keys, self.rules, strict=True)]
         self._community = [normalise(w).text for w in config.community]
         # 社区卫生服务中心, 社区民警…: institutions whose names begin with 社区 are not the community
-        self._not_community = sorted((normalise(w).text for w in config.not_community), key=len, reverse=True)
+        self._not_community = []
+        for w in sorted((normalise(w).text for w in config.not_community), key=len, reverse=True):
+            masked = w
+            for c in sorted(self._community, key=len, reverse=True):
+                masked = masked.replace(c, "\x02" * len(c))
+            self._not_community.append((w, masked))
         # the words of the formalism families that a reducing verb (规范, 精简, 压减…) before them takes away
         reduce_families = set(config.reduce_families)
         self._reduce_terms = frozenset().union(*(keys for rule, rule_keys in zip(self.rules, self._group_keys,
@@ -403,9 +408,11 @@ class Engine:
     # -- reading one field --
 
     def _mask(self, text: str) -> str:
-        for w in self._not_community:
+        """The text with the community's name blanked inside institutions named after it (社区民警 -> ＿＿民警),
+        the same length, so that offsets hold."""
+        for w, masked in self._not_community:
             if w in text:
-                text = text.replace(w, "\x02" * len(w))
+                text = text.replace(w, masked)
         return text
 
     def _actor(self, text: str, previous: str) -> tuple[str, int | None]:
@@ -446,8 +453,9 @@ class Engine:
         if not self._empty and s:
             for end, (term, kinds) in self._automaton.iter(s):
                 raw.append((end - len(term) + 1, end + 1, term, kinds))
+        masked = self._mask(s)
         for key, pattern in self._regexes.items():
-            for m in pattern.finditer(s):
+            for m in pattern.finditer(masked):
                 if m.end() > m.start():
                     raw.append((m.start(), m.end(), key, frozenset({"term"})))
         shields = [(a, b) for a, b, _, k in raw if _SHIELD in k]
