@@ -516,7 +516,8 @@ class Engine:
                     break
             live.append(ours and not negated)
             free.append(not negated)
-        inner = _inner([(h.start, h.end) for h in hits])
+        words = [(h.start, h.end) for h in hits if not h.term.startswith("re:")]
+        inner = _inner([(h.start, h.end) for h in hits], words)
         return _Field(name=name, norm=norm, clauses=cls, starts=starts, hits=hits, live=live, free=free, inner=inner)
 
     # -- a cheap first look --
@@ -714,16 +715,15 @@ _BY_COMMUNITY = re.compile(r"(由|归|交由)(所在|各|本|辖区)?(社区|居
 _SANCTION = re.compile(r"(未|不|无|没有)[^的，。；]{0,20}的")
 
 
-def _inner(spans: list[tuple[int, int]]) -> list[bool]:
-    """Per span: whether a longer span holds it (a word is at most MAX_TERM characters, regexes a little more)."""
-    order = sorted(range(len(spans)), key=lambda i: spans[i][0])
-    starts = [spans[i][0] for i in order]
+def _inner(spans: list[tuple[int, int]], words: list[tuple[int, int]]) -> list[bool]:
+    """Per span: whether a longer word holds it (张贴 in 乱张贴; a word is at most MAX_TERM characters)."""
+    words = sorted(words)
+    starts = [w[0] for w in words]
     out = []
     for a, b in spans:
-        lo = bisect.bisect_left(starts, a - 2 * MAX_TERM)
+        lo = bisect.bisect_left(starts, a - MAX_TERM)
         hi = bisect.bisect_right(starts, a)
-        out.append(any(spans[order[j]][0] <= a and b <= spans[order[j]][1] and spans[order[j]] != (a, b)
-                       for j in range(lo, hi)))
+        out.append(any(words[j][0] <= a and b <= words[j][1] and words[j] != (a, b) for j in range(lo, hi)))
     return out
 
 
