@@ -28,6 +28,7 @@ import bisect
 import functools
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +170,20 @@ class _Field:
 
 # ---- loading ----
 
+_CLASS = re.compile(r"\[(\^?)((?:\\.|[^\]\\])*)\]")
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A rule's regular expression, read against the normalised text: a character class written with full-width
+    punctuation ([^，。；]) also holds its NFKC form ([^，,。；;]), as the text it reads has been folded."""
+    def fold(m: re.Match[str]) -> str:
+        body = m.group(2)
+        extra = "".join(sorted({f for ch in body if (f := unicodedata.normalize("NFKC", ch)) != ch
+                                and len(f) == 1 and f not in body and f not in "\\]^-"}))
+        return f"[{m.group(1)}{body}{re.escape(extra) if extra else ''}]"
+    return re.compile(_CLASS.sub(fold, pattern))
+
+
 def _as_list(value: Any, what: str, rule: str | None) -> list[str]:
     if isinstance(value, str):
         return [value]
@@ -198,12 +213,12 @@ class Config:
         self.predicates = _as_list(reading.get("predicates", []), "reading.predicates", None)
         handover = _as_list(reading.get("handover", []), "reading.handover", None)
         try:
-            self.handover = [re.compile(p) for p in handover]
+            self.handover = [compile_pattern(p) for p in handover]
         except re.error as exc:
             raise PolicyError(f"reading.handover 的正则表达式无法解析：{exc}") from exc
         self.strip_lead = _as_list(reading.get("strip_lead", []), "reading.strip_lead", None)
         try:
-            self.to_community = [re.compile(p) for p in _as_list(reading.get("to_community", []),
+            self.to_community = [compile_pattern(p) for p in _as_list(reading.get("to_community", []),
                                                                  "reading.to_community", None)]
         except re.error as exc:
             raise PolicyError(f"reading.to_community 的正则表达式无法解析：{exc}") from exc
@@ -228,7 +243,7 @@ class Config:
                 continue
             elif v.startswith("re:"):
                 try:
-                    regexes.append(re.compile(v[3:]))
+                    regexes.append(compile_pattern(v[3:]))
                 except re.error as exc:
                     raise PolicyError(f"规则 {rule}：正则表达式 {v[3:]} 无法解析：{exc}", rule=rule) from exc
             else:
@@ -712,7 +727,7 @@ class Engine:
 _QUICK_DROP = {ord(c): None for c in " \t\u3000\u00a0\u200b\u200c\u200d\ufeff\u2060"}
 _RELATIVE_LEAD = ("对", "凡", "将", "把", "给予", "给")
 _BY_COMMUNITY = re.compile(r"(由|归|交由)(所在|各|本|辖区)?(社区|居委会|网格)")
-_SANCTION = re.compile(r"(未|不|无|没有)[^的，。；]{0,20}的")
+_SANCTION = compile_pattern(r"(未|不|无|没有)[^的，。；]{0,20}的")
 
 
 def _inner(spans: list[tuple[int, int]], words: list[tuple[int, int]]) -> list[bool]:
