@@ -28,6 +28,7 @@ import bisect
 import functools
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,9 +165,24 @@ class _Field:
     hits: list[_Hit]
     live: list[bool]  # per hit: in a community clause, not negated, not handed to another actor
     free: list[bool]  # per hit: not negated
+    inner: list[bool] = field(default_factory=list)  # per hit: inside a longer word (张贴 in 乱张贴)
 
 
 # ---- loading ----
+
+_CLASS = re.compile(r"\[(\^?)((?:\\.|[^\]\\])*)\]")
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A rule's regular expression, read against the normalised text: a character class written with full-width
+    punctuation ([^，。；]) also holds its NFKC form ([^，,。；;]), as the text it reads has been folded."""
+    def fold(m: re.Match[str]) -> str:
+        body = m.group(2)
+        extra = "".join(sorted({f for ch in body if (f := unicodedata.normalize("NFKC", ch)) != ch
+                                and len(f) == 1 and f not in body and f not in "\\]^-"}))
+        return f"[{m.group(1)}{body}{re.escape(extra) if extra else ''}]"
+    return re.compile(_CLASS.sub(fold, pattern))
+
 
 def _as_list(value: Any, what: str, rule: str | None) -> list[str]:
     if isinstance(value, str):
@@ -189,16 +205,20 @@ class Config:
         self.not_negation = _as_list(reading.get("not_negation", []), "reading.not_negation", None)
         self.shields = _as_list(reading.get("shields", []), "reading.shields", None)
         self.community = _as_list(reading.get("community", []), "reading.community", None)
+        self.not_community = _as_list(reading.get("not_community", []), "reading.not_community", None)
+        self.reduce = _as_list(reading.get("reduce", []), "reading.reduce", None)
+        self.reduce_families = _as_list(reading.get("reduce_families", []), "reading.reduce_families", None)
+        self.reduce_reach = int(reading.get("reduce_reach", 10))
         self.others = _as_list(reading.get("others", []), "reading.others", None)
         self.predicates = _as_list(reading.get("predicates", []), "reading.predicates", None)
         handover = _as_list(reading.get("handover", []), "reading.handover", None)
         try:
-            self.handover = [re.compile(p) for p in handover]
+            self.handover = [compile_pattern(p) for p in handover]
         except re.error as exc:
             raise PolicyError(f"reading.handover 的正则表达式无法解析：{exc}") from exc
         self.strip_lead = _as_list(reading.get("strip_lead", []), "reading.strip_lead", None)
         try:
-            self.to_community = [re.compile(p) for p in _as_list(reading.get("to_community", []),
+            self.to_community = [compile_pattern(p) for p in _as_list(reading.get("to_community", []),
                                                                  "reading.to_community", None)]
         except re.error as exc:
             raise PolicyError(f"reading.to_community 的正则表达式无法解析：{exc}") from exc
@@ -223,7 +243,7 @@ class Config:
                 continue
             elif v.startswith("re:"):
                 try:
-                    regexes.append(re.compile(v[3:]))
+                    regexes.append(compile_pattern(v[3:]))
                 except re.error as exc:
                     raise PolicyError(f"规则 {rule}：正则表达式 {v[3:]} 无法解析：{exc}", rule=rule) from exc
             else:
@@ -334,7 +354,7 @@ def parse_rule(raw: Mapping[str, Any], config: Config, *, county_code: str | Non
 
 # ---- the engine ----
 
-_NEG, _REL, _POST, _NOT, _SHIELD = "\x01neg", "\x01rel", "\x01post", "\x01not", "\x01shield"
+_NEG, _REL, _POST, _NOT, _SHIELD, _RED = "\x01neg", "\x01rel", "\x01post", "\x01not", "\x01shield", "\x01red"
 
 
 class Engine:
@@ -357,6 +377,8 @@ class Engine:
             put(normalise(t).text, _NOT)
         for t in config.shields:
             put(normalise(t).text, _SHIELD)
+        for t in config.reduce:
+            put(normalise(t).text, _RED)
         self._regexes: dict[str, re.Pattern[str]] = {}
         for rule in self.rules:
             for group in [*rule.groups, *([rule.unless] if rule.unless else [])]:
@@ -378,6 +400,20 @@ class Engine:
                         [(k, g.regexes) for k, g in zip(keys, rule.groups, strict=True) if g.regexes])
                        for keys, rule in zip(self._group_keys, self.rules, strict=True)]
         self._community = [normalise(w).text for w in config.community]
+        # 社区卫生服务中心, 社区民警…: institutions whose names begin with 社区 are not the community
+        self._not_community = []
+        for w in sorted((normalise(w).text for w in config.not_community), key=len, reverse=True):
+            masked = w
+            for c in sorted(self._community, key=len, reverse=True):
+                masked = masked.replace(c, "\x02" * len(c))
+            self._not_community.append((w, masked))
+        # the words of the formalism families that a reducing verb (规范, 精简, 压减…) before them takes away
+        reduce_families = set(config.reduce_families)
+        self._reduce_terms = frozenset().union(*(keys for rule, rule_keys in zip(self.rules, self._group_keys,
+                                                                                  strict=True)
+                                                 if rule.family in reduce_families or any(
+                                                     rule.family.startswith(f + ".") for f in reduce_families)
+                                                 for keys in rule_keys))
         self._others = [normalise(w).text for w in config.others]
         self._predicates = [normalise(w).text for w in config.predicates]
         self._strip = sorted((normalise(w).text for w in config.strip_lead), key=len, reverse=True)
@@ -386,8 +422,17 @@ class Engine:
 
     # -- reading one field --
 
+    def _mask(self, text: str) -> str:
+        """The text with the community's name blanked inside institutions named after it (社区民警 -> ＿＿民警),
+        the same length, so that offsets hold."""
+        for w, masked in self._not_community:
+            if w in text:
+                text = text.replace(w, masked)
+        return text
+
     def _actor(self, text: str, previous: str) -> tuple[str, int | None]:
         """The clause's actor, and the offset after which its words are handed to another actor."""
+        text = self._mask(text)
         if _BY_COMMUNITY.match(text) or any(p.search(text) for p in self.config.to_community):
             return "community", None  # 向各社区下达…, 要求社区…: the community is asked, whoever asks
         cut = None
@@ -408,7 +453,7 @@ class Engine:
         if subject:
             if any(c in subject for c in self._community):
                 return "community", (cut if cut is not None and cut > 0 else None)
-            if any(subject.endswith(o) for o in self._others):
+            if any(subject.endswith(o) for o in self._others) or "\x02" in subject:
                 return "other", cut
         if cut == 0:
             return "other", None
@@ -423,8 +468,9 @@ class Engine:
         if not self._empty and s:
             for end, (term, kinds) in self._automaton.iter(s):
                 raw.append((end - len(term) + 1, end + 1, term, kinds))
+        masked = self._mask(s)
         for key, pattern in self._regexes.items():
-            for m in pattern.finditer(s):
+            for m in pattern.finditer(masked):
                 if m.end() > m.start():
                     raw.append((m.start(), m.end(), key, frozenset({"term"})))
         shields = [(a, b) for a, b, _, k in raw if _SHIELD in k]
@@ -440,6 +486,8 @@ class Engine:
                                                                               for x, y in nots):
                 kind = _NEG if _NEG in kinds else (_REL if _REL in kinds else _POST)
                 negs.append((a, b, kind))
+            if _RED in kinds:
+                negs.append((a, b, _RED))
             if "term" in kinds and not inside(a, b, shields):
                 hits.append(_Hit(start=a, end=b, term=term))
         actor = "community"
@@ -470,6 +518,12 @@ class Engine:
                 before = b <= h.start
                 if kind in (_NEG, _REL) and _SANCTION.search(s, c.start, a):
                     continue  # 未上传照片的不计入考核: a sanction, not a negation
+                if kind == _RED:
+                    # 关于规范社区责任书签订, 精简考核: a reducing verb takes away a formalism word shortly after it
+                    if before and h.term in self._reduce_terms and h.start - b <= self.config.reduce_reach:
+                        negated = True
+                        break
+                    continue
                 if ((kind == _NEG and before)
                         or (kind == _REL and before and not _relative_clause(s, c.start, a, b, c.end, h.start))
                         or (kind == _POST and a >= h.end)):
@@ -477,7 +531,9 @@ class Engine:
                     break
             live.append(ours and not negated)
             free.append(not negated)
-        return _Field(name=name, norm=norm, clauses=cls, starts=starts, hits=hits, live=live, free=free)
+        words = [(h.start, h.end) for h in hits if not h.term.startswith("re:")]
+        inner = _inner([(h.start, h.end) for h in hits], words)
+        return _Field(name=name, norm=norm, clauses=cls, starts=starts, hits=hits, live=live, free=free, inner=inner)
 
     # -- a cheap first look --
 
@@ -545,7 +601,8 @@ class Engine:
                 if held is None or rank > held[0]:
                     best[rule.family] = (rank, order, finding)
                     order += 1
-                break
+                if rank == _SEVERITY_RANK["refuse"]:
+                    break  # another field can only repeat it; a flag in the title may still be a refusal below
         general = best.get(GENERAL_AREA)
         if general is not None:
             g = general[2].span
@@ -570,41 +627,71 @@ class Engine:
                 continue
             key = h.clause if rule.scope == "clause" else c.sentence
             units.setdefault(key, []).append(i)
+        found: tuple[str, tuple[int, int]] | None = None
         for key in sorted(units):
             idx = units[key]
-            chosen: list[_Hit] = []
-            complete = True
-            for g, group in zip(groups, rule.groups, strict=True):
-                # the earliest, longest word of the group; after the first group, one in the first's clause if any
-                home = chosen[0].clause if chosen else -1
-                hit = min((f.hits[i] for i in idx if f.hits[i].term in g),
-                          key=lambda h: (h.clause != home, h.start, h.start - h.end), default=None)
-                if hit is None:
-                    if group.topic and any(k in topic_keys for k in g):
-                        continue
-                    complete = False
-                    break
-                chosen.append(hit)
-            if not complete or not chosen:
-                continue
-            severity = rule.severity
-            if rule.unless_scope == "clause" and rule.scope == "sentence":
-                clauses_hit = {h.clause for h in chosen}
-                neutral = bool(unless) and any(self._unit_has(f, c, "clause", unless) for c in clauses_hit)
-            else:
-                neutral = bool(unless) and self._unit_has(f, key, rule.scope, unless)
-            if neutral:
-                if rule.unless_severity is None:
+            # each word of the first group (the ask) in turn: an assisting clause elsewhere in the sentence
+            # does not excuse a clause that hands the community the responsibility
+            firsts = sorted((f.hits[i] for i in idx if f.hits[i].term in groups[0]),
+                            key=lambda h: (h.start, h.start - h.end))
+            if not firsts and rule.groups[0].topic and any(k in topic_keys for k in groups[0]):
+                firsts = [None]  # type: ignore[list-item]
+            for first in firsts:
+                result = self._complete(rule, groups, unless, f, topic_keys, key, idx, first)
+                if result is None:
                     continue
-                severity = rule.unless_severity
-            a = min(h.start for h in chosen)
-            b = max(h.end for h in chosen)
-            return severity, (a, b)
-        return None
+                if result[0] == "refuse":
+                    return result
+                found = found or result
+        return found
+
+    def _complete(self, rule: Rule, groups: list[frozenset[str]], unless: frozenset[str], f: _Field,
+                  topic_keys: set[str], key: int, idx: list[int], first: _Hit | None,
+                  ) -> tuple[str, tuple[int, int]] | None:
+        chosen: list[_Hit] = [first] if first is not None else []
+        by_clause = rule.unless_scope == "clause" and rule.scope == "sentence" and bool(unless)
+        assisting: dict[int, bool] = {}
+
+        def helps(clause: int) -> bool:
+            if not by_clause:
+                return False
+            if clause not in assisting:
+                assisting[clause] = self._unit_has(f, clause, "clause", unless)
+            return assisting[clause]
+
+        for g, group in zip(groups[1:], rule.groups[1:], strict=True):
+            # the earliest, longest word of the group: one in the first word's clause if any, then one in a
+            # clause that does not only assist (协助推进人居环境整治，由社区牵头负责…，组织清理村庄垃圾)
+            home = chosen[0].clause if chosen else -1
+            hit = min((f.hits[i] for i in idx if f.hits[i].term in g),
+                      key=lambda h: (h.clause != home, helps(h.clause), h.start, h.start - h.end), default=None)
+            if hit is None:
+                if group.topic and any(k in topic_keys for k in g):
+                    continue
+                return None
+            chosen.append(hit)
+        if not chosen:
+            return None
+        severity = rule.severity
+        if rule.unless_scope == "clause" and rule.scope == "sentence":
+            # the clauses of the words chosen decide: an assisting clause elsewhere in the sentence does not
+            # excuse a clause that hands the community the responsibility
+            neutral = any(helps(h.clause) for h in chosen)
+        else:
+            neutral = bool(unless) and self._unit_has(f, key, rule.scope, unless)
+        if neutral:
+            if rule.unless_severity is None:
+                return None
+            severity = rule.unless_severity
+        a = min(h.start for h in chosen)
+        b = max(h.end for h in chosen)
+        return severity, (a, b)
 
     def _unit_has(self, f: _Field, key: int, scope: str, keys: frozenset[str]) -> bool:
-        for h, ok in zip(f.hits, f.free, strict=True):
-            if h.clause < 0 or h.term not in keys or not ok:
+        """Whether an `unless` word stands in the clause or sentence: a word in its own right, not negated and not
+        part of a longer word (乱张贴 is not 张贴)."""
+        for h, ok, inner in zip(f.hits, f.free, f.inner, strict=True):
+            if h.clause < 0 or h.term not in keys or not ok or inner:
                 continue
             c = f.clauses[h.clause]
             if (h.clause if scope == "clause" else c.sentence) == key:
@@ -640,7 +727,19 @@ class Engine:
 _QUICK_DROP = {ord(c): None for c in " \t\u3000\u00a0\u200b\u200c\u200d\ufeff\u2060"}
 _RELATIVE_LEAD = ("对", "凡", "将", "把", "给予", "给")
 _BY_COMMUNITY = re.compile(r"(由|归|交由)(所在|各|本|辖区)?(社区|居委会|网格)")
-_SANCTION = re.compile(r"(未|不|无|没有)[^的，。；]{0,20}的")
+_SANCTION = compile_pattern(r"(未|不|无|没有)[^的，。；]{0,20}的")
+
+
+def _inner(spans: list[tuple[int, int]], words: list[tuple[int, int]]) -> list[bool]:
+    """Per span: whether a longer word holds it (张贴 in 乱张贴; a word is at most MAX_TERM characters)."""
+    words = sorted(words)
+    starts = [w[0] for w in words]
+    out = []
+    for a, b in spans:
+        lo = bisect.bisect_left(starts, a - MAX_TERM)
+        hi = bisect.bisect_right(starts, a)
+        out.append(any(words[j][0] <= a and b <= words[j][1] and words[j] != (a, b) for j in range(lo, hi)))
+    return out
 
 
 def _relative_clause(s: str, clause_start: int, a: int, b: int, clause_end: int, hit: int) -> bool:

@@ -129,3 +129,69 @@ def test_the_first_look_at_a_listed_item_never_misses_what_the_engine_would_find
                 assert engine.possible(fields), case.line
     assert not engine.possible({"title": "协助开展第7项社区工作", "content": "县第7项准入事项的工作内容说明"})
     assert engine.possible({"title": "", "content": "各社区办理惠民卡800张"})
+
+
+# ---- the reading that generalises (issue 13: requests worded the way departments word them) ----
+
+@pytest.mark.parametrize(("content", "family"), [
+    # the role in other words: 落实/压实/扛起…属地责任, 组织开展/具体实施 the department's own act
+    ("各社区压实辖区楼道堆物整治的属地职责，发现一处清理一处。", "responsible.work_safety"),
+    ("沿街门店燃气软管的入户检查由属地社区具体实施。", "responsible.work_safety"),
+    ("社区组织开展辖区出租屋消防安全检查，每月形成检查台账。", "responsible.work_safety"),
+    ("各社区落实辖区违建管控属地责任，新增违建限期拆除到位。", "responsible.demolition"),
+    # a quota in numbers is a target however the ask is worded (协助, 推广)
+    ("请社区协助推广意外伤害保险，每个社区投保不少于300人。", "economic.target"),
+    ("各社区年内新增个体工商户不少于15户。", "economic.target"),
+    ("社区代收辖区居民的垃圾处理费。", "economic.target"),
+    ("社区协助催缴辖区商铺拖欠的房产税。", "economic.target"),
+    # pledges and paper trails under other names
+    ("社区与街道签订综治工作目标管理书。", "pledge"),
+    ("街道按各社区公众号文章的点赞数量排名。", "paper_trail"),
+])
+def test_the_role_and_the_ask_in_other_words_are_refused(content, family):
+    found = families(content)
+    assert found.get(family) == "refuse", found
+
+
+def test_an_assisting_clause_does_not_excuse_the_clause_that_hands_over_the_responsibility():
+    # 协助 in the first clause, the responsibility in the second: refused
+    mixed = "社区协助街道宣传垃圾不落地，由社区牵头负责辖区背街小巷保洁，保洁不到位的追究社区责任。"
+    assert families(mixed)["responsible.environment"] == "refuse"
+    # the area met only in a clause that reports a lead: no finding
+    assert verdict("网格员负责日常走访，发现消防安全隐患及时上报消防救援站。").verdict == "clear"
+    # a word inside a longer word is not an assisting word (乱张贴 holds 张贴)
+    assert families("社区为辖区乱张贴问题整治的直接责任单位。")["responsible.urban_management"] == "refuse"
+
+
+@pytest.mark.parametrize(("content", "title"), [
+    # reducing verbs before a formalism word regulate it, they do not ask for it
+    ("各部门不得以照片数量考核社区。", "县委社会工作部关于规范社区考核评比的通知"),
+    ("除党中央和省委规定外，涉及社区的一票否决事项一律取消。", "县委社会工作部关于精简涉及社区一票否决事项的通知"),
+    # 一律取消 cancels a list of targets: not a veto
+    ("原下达至社区的协税护税指标一律取消。", ""),
+    # institutions named after the community are not the community
+    ("孕产妇建档随访由社区卫生服务中心负责实施，社区协助通知。", ""),
+    ("辖区治安检查由社区民警负责，社区协助提供线索。", ""),
+    # a listed hand-over: 由A、B依法实施
+    ("检查、责令改正和处罚由县市场监管局、属地市场监管所依法实施，社区发现问题及时报告。", ""),
+    # the responsible party named as a department
+    ("城市管理、安全生产等事项的责任主体为相关职能部门，社区只承担协助职责。", ""),
+    # a department or a policy named after what it does
+    ("请社区协助张贴县招商引资优惠政策，发现投资意向转告县投资促进局。", "县投资促进局招商政策宣传"),
+    ("社区协助税务部门宣传个人所得税汇算清缴政策。", ""),
+    # 确保…不发生 is a target, the 不 does not negate; here the community only publicises
+    ("社区协助宣传防火知识，提醒居民确保家中不发生火灾。", ""),
+])
+def test_regulating_reporting_and_other_actors_are_not_counted_against_the_request(content, title):
+    v = verdict(content, title)
+    assert v.verdict == "clear", v.findings
+
+
+def test_a_target_of_nothing_happening_is_still_the_communitys_responsibility():
+    assert families("社区要确保辖区不发生重大火灾事故。").get("responsible.work_safety") == "refuse"
+    assert families("社区做好秸秆禁烧工作，确保辖区火点为零。").get("responsible.environment") == "refuse"
+
+
+def test_a_flag_in_the_title_does_not_hide_a_refusal_in_the_content():
+    v = verdict("社区协助推广城市定制型商业保险，每个社区参保不少于500人。", title="商业保险推广")
+    assert v.verdict == "refuse", v.findings
