@@ -3,7 +3,7 @@ and closed to those who may not read the request."""
 
 from __future__ import annotations
 
-from tests.web.test_sign_in import sign_in
+from tests.helpers.web import sign_in
 
 
 async def _approved(db) -> int:

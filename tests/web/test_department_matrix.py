@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from tests.conftest import drop_database, fresh_database, make_settings
-from tests.web.test_department_pages import FORM
-from tests.web.test_sign_in import csrf_of, sign_in
+from tests.conftest import make_settings
+from tests.helpers.department import FORM
+from tests.helpers.web import csrf_of, sign_in
 
 USERS = ("admin", "reviewer", "orgdept", "supervisor", "street", "community", "reviewer-wc", "dept")
 SUBMITTERS = {"dept", "street"}  # admission_request submit: departments and street offices
@@ -52,11 +53,43 @@ def test_every_department_page_is_in_the_matrix(tmp_path):
     assert ours == listed, f"not in MATRIX: {sorted(ours - listed)}; not a route: {sorted(listed - ours)}"
 
 
+class Browsers:
+    """One app, one test client, a cookie jar per user: signing in as another user swaps the jar, as a second
+    browser on the same machine would. (Several test clients on one app would each run its lifespan.)"""
+
+    def __init__(self, client: AsyncTestClient[Any]) -> None:
+        self.client = client
+        self.jars: dict[str | None, httpx.Cookies] = {None: httpx.Cookies()}
+        self.current: str | None = None
+
+    def be(self, name: str | None) -> AsyncTestClient[Any]:
+        self.jars[self.current] = httpx.Cookies(self.client.cookies)
+        self.client.cookies = httpx.Cookies(self.jars.get(name, httpx.Cookies()))
+        self.current = name
+        return self.client
+
+
 async def _draft(client: AsyncTestClient[Any]) -> int:
     page = await client.get("/ui/department/requests/new")
     r = await client.post("/ui/department/requests/new", follow_redirects=False,
                           data={**FORM, "step": "draft", "_csrf_token": csrf_of(page.text)})
     assert r.status_code == 303, r.text[:300]
+    return int(r.headers["location"].split("/")[-1].split("?")[0])
+
+
+async def _secondment(client: AsyncTestClient[Any], db: Any) -> int:
+    """The street office asks for one of 松雅社区's workers, complete: it awaits the organisation department."""
+    page = await client.get("/ui/department/secondments/new")
+    workers = re.findall(r'name="workers" value="([^"]+)"', page.text)
+    rows = await db.fetch("select worker_ref from community_worker where community_code = '430121001001' "
+                          "and worker_ref = any($1::text[])", workers)
+    assert rows, "no worker of 松雅社区 on the street office's form"
+    r = await client.post("/ui/department/secondments/new", follow_redirects=False, data={
+        "organ_name": "星沙街道办事处", "organ_level": "street", "form": "task_force",
+        "home_community_code": "430121001001", "workers": rows[0]["worker_ref"], "purpose": "街道人口普查工作专班",
+        "start_date": "2030-03-02", "end_date": "2030-05-30", "worker_consent": "1", "community_consent": "1",
+        "_csrf_token": csrf_of(page.text)})
+    assert r.status_code == 303, r.text[:500]
     return int(r.headers["location"].split("/")[-1].split("?")[0])
 
 
@@ -71,47 +104,31 @@ async def _call(client: AsyncTestClient[Any], method: str, path: str, form: dict
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX))
-async def test_who_passes_the_guard_on_a_department_page(route, server_url, template, tmp_path):
+async def test_who_passes_the_guard_on_a_department_page(route, client, demo, db):
     method, form, allowed = MATRIX[route]
     template_path = route.split(" ", 1)[1]
-    url = await fresh_database(server_url)
-    try:
-        app = create_app(make_settings(url, tmp_path))
-        clients: dict[str, AsyncTestClient[Any]] = {}
-        async with AsyncTestClient(app=app, base_url="http://testserver.local") as anonymous:
-            for name in USERS:
-                clients[name] = AsyncTestClient(app=app, base_url="http://testserver.local")
-                await clients[name].__aenter__()
-                r = await sign_in(clients[name], name, template.users[name])
-                assert r.status_code == 303, name
-            try:
-                from service.core.db import connect
+    browsers = Browsers(client)
+    for name in USERS:
+        r = await sign_in(browsers.be(name), name, demo.users[name])
+        assert r.status_code == 303, name
+    secondment = await _secondment(browsers.be("street"), db) if "{secondment}" in template_path else None
 
-                conn = await connect(url)
-                secondment = await conn.fetchval("select id from secondment_request where status = "
-                                                 "'pending_approval' and home_community_code = '430121001001' "
-                                                 "order by id limit 1")
-                await conn.close()
+    async def path() -> str:
+        values: dict[str, Any] = {"secondment": secondment}
+        if "{draft}" in template_path:
+            values["draft"] = await _draft(browsers.be("dept"))
+        return template_path.format(**values)
 
-                async def path() -> str:
-                    values = {"secondment": secondment}
-                    if "{draft}" in template_path:
-                        values["draft"] = await _draft(clients["dept"])
-                    return template_path.format(**values)
-
-                got = await _call(anonymous, method, await path(), form)
-                assert got == 401 or (method == "GET" and got == 303), f"{route}: anonymous got {got}"
-                wrong = []
-                # refused callers first, so an allowed caller's change cannot hide a refusal
-                for name in sorted(USERS, key=lambda n: n in allowed):
-                    status = await _call(clients[name], method, await path(), form)
-                    if name in allowed and status in (401, 403, 404):
-                        wrong.append(f"{name} should pass, got {status}")
-                    elif name not in allowed and status not in (403, 404):
-                        wrong.append(f"{name} should be refused, got {status}")
-                assert not wrong, f"{route}: " + "; ".join(wrong)
-            finally:
-                for c in clients.values():
-                    await c.__aexit__(None, None, None)
-    finally:
-        await drop_database(server_url, url)
+    url = await path()
+    got = await _call(browsers.be(None), method, url, form)
+    assert got == 401 or (method == "GET" and got == 303), f"{route}: anonymous got {got}"
+    wrong = []
+    # refused callers first, so an allowed caller's change cannot hide a refusal
+    for name in sorted(USERS, key=lambda n: n in allowed):
+        url = await path()
+        status = await _call(browsers.be(name), method, url, form)
+        if name in allowed and status in (401, 403, 404):
+            wrong.append(f"{name} should pass, got {status}")
+        elif name not in allowed and status not in (403, 404):
+            wrong.append(f"{name} should be refused, got {status}")
+    assert not wrong, f"{route}: " + "; ".join(wrong)

@@ -8,7 +8,7 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.web.test_sign_in import sign_in
+from tests.helpers.web import sign_in
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
