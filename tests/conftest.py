@@ -24,13 +24,13 @@ from urllib.parse import urlparse
 import asyncpg
 import msgspec
 import pytest
-from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.core.db import connect, database_url, recreate_database
 from service.core.embedded import start_embedded, stop_embedded
 from service.core.roles import ensure_login_role, with_user
 from service.core.settings import Settings, load_settings
+from tests.helpers.app import AppClient, running
 
 # one template per pytest-xdist worker (each worker has its own embedded server; on a shared DATABASE_URL
 # the names keep the workers apart)
@@ -146,9 +146,9 @@ def settings(database: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient[Any]]:
+async def client(settings: Settings) -> AsyncIterator[AppClient]:
     app = create_app(settings)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+    async with running(app, base_url="http://testserver.local") as c:
         yield c
 
 

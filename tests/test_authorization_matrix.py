@@ -10,11 +10,11 @@ import re
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.core.openapi import document
 from tests.conftest import bearer, drop_database, fresh_database, make_settings
+from tests.helpers.app import AppClient, running
 
 # the demo clients (service/demo/data.py) and the role each holds where
 CALLERS = {
@@ -249,7 +249,7 @@ def test_every_operation_is_in_the_matrix(tmp_path):
         assert re.fullmatch(pattern, path.split("?")[0]), f"{name} is {ours[name][1]}, not {path}"
 
 
-async def _fill(path: str, client: AsyncTestClient, db_url: str, tokens: dict[str, str], n: int,
+async def _fill(path: str, client: AppClient, db_url: str, tokens: dict[str, str], n: int,
                 known: dict[str, Any]) -> str:
     """The ids a path names, from the demo data; a receipt, a county rule and a county day are made through
     the API by the people who would make them, a new one for each call (n), so that one caller's retiring
@@ -315,7 +315,7 @@ async def test_who_passes_the_guard(operation, server_url, template, tmp_path):
     method, template_path, body, allowed = MATRIX[operation]
     url = await fresh_database(server_url)
     try:
-        async with AsyncTestClient(app=create_app(make_settings(url, tmp_path))) as client:
+        async with running(create_app(make_settings(url, tmp_path))) as client:
             calls, known = 0, {}
 
             async def call(headers: dict[str, str]) -> int:
@@ -388,7 +388,7 @@ async def test_a_repeated_jurisdiction_is_refused(operation, server_url, templat
     query = "&".join(q for q in query.split("&") if q and not q.startswith("jurisdiction="))
     url = await fresh_database(server_url)
     try:
-        async with AsyncTestClient(app=create_app(make_settings(url, tmp_path))) as client:
+        async with running(create_app(make_settings(url, tmp_path))) as client:
             headers = bearer(template.tokens[caller])
             single = f"{base}?{query + '&' if query else ''}jurisdiction={own}"
             assert (await client.request(method, single, headers=headers)).status_code == 200

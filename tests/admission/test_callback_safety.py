@@ -10,12 +10,12 @@ import time
 
 import msgspec
 import pytest
-from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.core.db import create_pool
 from service.notifications.delivery import DeliveryWorker
 from service.notifications.outbox import enqueue
+from tests.helpers.app import running
 from tests.helpers.callbacks import Receiver
 
 REFUSED_URLS = [
@@ -34,7 +34,7 @@ REFUSED_URLS = [
 
 @pytest.fixture
 async def production(settings):
-    async with AsyncTestClient(app=create_app(msgspec.structs.replace(settings, dev_mode=False))) as c:
+    async with running(create_app(msgspec.structs.replace(settings, dev_mode=False))) as c:
         yield c
 
 

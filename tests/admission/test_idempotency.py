@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from litestar.testing import AsyncTestClient
-
 from service.app import create_app
 from tests.admission.conftest import submission
+from tests.helpers.app import running
 
 BASE = "/api/v1/admission-requests"
 
@@ -18,7 +17,7 @@ async def test_a_retry_with_the_same_key_returns_the_first_result_even_from_anot
     body = submission()
     first = await client.post(BASE, headers=headers, json=body)
     assert first.status_code == 201
-    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as other:
+    async with running(create_app(settings), base_url="http://testserver.local") as other:
         again = await other.post(BASE, headers=headers, json=body)
     assert again.status_code == 201
     assert again.json() == first.json()

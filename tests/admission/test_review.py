@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from litestar.testing import AsyncTestClient
-
 from service.app import create_app
 from tests.admission.conftest import into_review, submission, submit
+from tests.helpers.app import running
 
 BASE = "/api/v1/admission-requests"
 
@@ -62,7 +61,7 @@ async def test_two_reviewers_deciding_at_once_exactly_one_decision_stands(client
     reviewer = as_client("county-reviewer-api")
     answer = await submit(client, as_client("civil-affairs"), item_code="ADM-T-RACE")
     await into_review(client, reviewer, answer["id"])
-    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as other:
+    async with running(create_app(settings), base_url="http://testserver.local") as other:
         approve = client.post(f"{BASE}/{answer['id']}/decision", headers=reviewer, json={"outcome": "approved"})
         reject = other.post(f"{BASE}/{answer['id']}/decision", headers=reviewer,
                             json={"outcome": "rejected", "reason": "不同意"})

@@ -62,16 +62,16 @@ async def test_whole_log_export_needs_the_root_and_verifies_offline(client, root
     r = await client.get(EXPORT, params={"order": "log"}, headers=as_client("county-supervisor"))
     assert r.status_code == 403
     export, cps, key = await _fetch_offline_kit(client, root_auditor, tmp_path)
-    ok = audit_cli("verify", "--export", str(export), "--checkpoint", str(cps), "--public-key", str(key),
+    ok = await audit_cli("verify", "--export", str(export), "--checkpoint", str(cps), "--public-key", str(key),
                  database_url="postgresql://nobody@127.0.0.1:1/none", data_dir=tmp_path / "elsewhere")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "OK" in ok.stdout
     # one checkpoint alone works too, and the key printed by the CLI is the one served
-    single = audit_cli("verify", "--export", str(export), "--checkpoint", str(tmp_path / "checkpoint.json"),
+    single = await audit_cli("verify", "--export", str(export), "--checkpoint", str(tmp_path / "checkpoint.json"),
                      "--public-key", str(key), database_url="postgresql://nobody@127.0.0.1:1/none",
                      data_dir=tmp_path / "elsewhere")
     assert single.returncode == 0, single.stdout + single.stderr
-    printed = audit_cli("public-key", database_url=database, data_dir=settings.data_dir)
+    printed = await audit_cli("public-key", database_url=database, data_dir=settings.data_dir)
     assert printed.stdout == key.read_text()
     # the CSV export verifies the same way (Excel's BOM and all)
     as_csv = tmp_path / "log.csv"
@@ -120,7 +120,7 @@ async def test_edited_export_lines_are_named_by_index_and_line(client, root_audi
     report = check(b"".join(forged))
     assert not report.ok
     assert "rewritten" in str(report.findings[0])
-    cli = audit_cli("verify", "--export", str(export), "--checkpoint", str(cps), "--public-key", str(key),
+    cli = await audit_cli("verify", "--export", str(export), "--checkpoint", str(cps), "--public-key", str(key),
                   database_url="postgresql://nobody@127.0.0.1:1/none", data_dir=tmp_path / "x")
     assert cli.returncode == 1
     assert "verification failed" in cli.stderr
@@ -139,14 +139,14 @@ async def test_editing_deleting_or_swapping_stored_events_is_detected_at_its_ind
                                                                                     settings):
     await add_events(db, 12, jurisdiction="430121001")
     await sequencer.checkpoint_now()
-    ok = audit_cli("verify", database_url=database, data_dir=settings.data_dir)
+    ok = await audit_cli("verify", database_url=database, data_dir=settings.data_dir)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     from service.audit.service import verify_stored
 
     assert (await verify_stored(db, public_key=None)).ok
     await _tampered(db, "update audit_event set actor_name = 'someone else' where id = $1", await _leaf_event(db, 9))
     assert (await verify_stored(db, public_key=None)).first_bad_index == 9
-    cli = audit_cli("verify", database_url=database, data_dir=settings.data_dir)
+    cli = await audit_cli("verify", database_url=database, data_dir=settings.data_dir)
     assert cli.returncode == 1
     assert "index 9" in cli.stderr
     await _tampered(db, "delete from audit_event where id = $1", await _leaf_event(db, 7))
@@ -194,15 +194,17 @@ async def test_a_rewritten_log_fails_the_consistency_proof_from_an_old_checkpoin
 async def test_the_operator_exports_from_the_cli_and_an_outsider_verifies_it(sequencer, db, database, settings,
                                                                              tmp_path):
     await add_events(db, 4)
-    seq = audit_cli("sequence", database_url=database, data_dir=settings.data_dir)
+    seq = await audit_cli("sequence", database_url=database, data_dir=settings.data_dir)
     assert seq.returncode == 0, seq.stderr
     assert "audit: tree size" in seq.stdout
-    out = audit_cli("export", "--output", str(tmp_path / "log.jsonl"), "--checkpoints", str(tmp_path / "cps.jsonl"),
+    out = await audit_cli("export", "--output", str(tmp_path / "log.jsonl"),
+                          "--checkpoints", str(tmp_path / "cps.jsonl"),
                   database_url=database, data_dir=settings.data_dir)
     assert out.returncode == 0, out.stderr
-    (tmp_path / "key.pem").write_text(audit_cli("public-key", database_url=database,
-                                              data_dir=settings.data_dir).stdout)
-    ok = audit_cli("verify", "--export", str(tmp_path / "log.jsonl"), "--checkpoint", str(tmp_path / "cps.jsonl"),
+    printed = await audit_cli("public-key", database_url=database, data_dir=settings.data_dir)
+    (tmp_path / "key.pem").write_text(printed.stdout)
+    ok = await audit_cli("verify", "--export", str(tmp_path / "log.jsonl"),
+                          "--checkpoint", str(tmp_path / "cps.jsonl"),
                  "--public-key", str(tmp_path / "key.pem"), database_url="postgresql://nobody@127.0.0.1:1/none",
                  data_dir=tmp_path / "outsider")
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -212,7 +214,8 @@ async def test_the_operator_exports_from_the_cli_and_an_outsider_verifies_it(seq
     from service.audit import keys
 
     (tmp_path / "other.pem").write_text(keys.public_pem(Ed25519PrivateKey.generate().public_key()))
-    bad = audit_cli("verify", "--export", str(tmp_path / "log.jsonl"), "--checkpoint", str(tmp_path / "cps.jsonl"),
+    bad = await audit_cli("verify", "--export", str(tmp_path / "log.jsonl"),
+                          "--checkpoint", str(tmp_path / "cps.jsonl"),
                   "--public-key", str(tmp_path / "other.pem"), database_url="postgresql://nobody@127.0.0.1:1/none",
                   data_dir=tmp_path / "outsider")
     assert bad.returncode == 1

@@ -149,7 +149,7 @@ async def test_audit_verify_detects_a_truncated_log_against_the_witnesses_memory
     assert long.size > short.size
     env = ["--witness", VKEYS[W1], "--witness", VKEYS[W2]]
     state = str(tmp_path / "jiwei.json")
-    ok = audit_cli("verify", "--cosigned", state, *env, database_url=database, data_dir=settings.data_dir)
+    ok = await audit_cli("verify", "--cosigned", state, *env, database_url=database, data_dir=settings.data_dir)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "every cosigned one given" in ok.stdout
     # keep a copy of the cosigned note as an outsider would (the witness's state is a second copy)
@@ -159,10 +159,10 @@ async def test_audit_verify_detects_a_truncated_log_against_the_witnesses_memory
     client.app.state.audit_sequencer.key = None  # the service's own sequencer must not re-sign meanwhile
     await _truncate(db, short.size)
     # the database alone no longer tells: every stored checkpoint matches the shortened log
-    inside = audit_cli("verify", database_url=database, data_dir=settings.data_dir)
+    inside = await audit_cli("verify", database_url=database, data_dir=settings.data_dir)
     assert inside.returncode == 0, inside.stdout + inside.stderr
     for memory in (state, str(tmp_path / "cosigned.txt")):
-        bad = audit_cli("verify", "--cosigned", memory, *env, database_url=database, data_dir=settings.data_dir)
+        bad = await audit_cli("verify", "--cosigned", memory, *env, database_url=database, data_dir=settings.data_dir)
         assert bad.returncode == 1, bad.stdout
         assert f"the checkpoint matter-registry.local/audit size {long.size}" in bad.stderr
         assert f"entries {short.size}..{long.size - 1} are missing" in bad.stderr
@@ -170,10 +170,12 @@ async def test_audit_verify_detects_a_truncated_log_against_the_witnesses_memory
     with pytest.raises(witness.WitnessRefusal, match=f"I cosigned {long.size}"):
         await _round(client, W2, tmp_path, log_key)
     # offline, from an export of the truncated log, the same
-    out = audit_cli("export", "--output", str(tmp_path / "log.jsonl"), "--checkpoints", str(tmp_path / "cps.jsonl"),
+    out = await audit_cli("export", "--output", str(tmp_path / "log.jsonl"),
+                          "--checkpoints", str(tmp_path / "cps.jsonl"),
                   database_url=database, data_dir=settings.data_dir)
     assert out.returncode == 0, out.stderr
-    offline = audit_cli("verify", "--export", str(tmp_path / "log.jsonl"), "--checkpoint", str(tmp_path / "cps.jsonl"),
+    offline = await audit_cli("verify", "--export", str(tmp_path / "log.jsonl"),
+                          "--checkpoint", str(tmp_path / "cps.jsonl"),
                       "--public-key", str(tmp_path / "key.pem"), "--cosigned", str(tmp_path / "cosigned.txt"), *env,
                       database_url="postgresql://nobody@127.0.0.1:1/none", data_dir=tmp_path / "outsider")
     assert offline.returncode == 1, offline.stdout

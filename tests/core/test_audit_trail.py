@@ -12,8 +12,10 @@ async def test_audit_events_cannot_be_updated_deleted_or_truncated(db):
         await db.execute("update audit_event set action = 'x' where id = $1", event_id)
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
         await db.execute("delete from audit_event where id = $1", event_id)
+    # decision documents reference their audit events, so a plain TRUNCATE is refused by the foreign key
+    # already; CASCADE, which would empty both, is what the trigger must stop
     with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
-        await db.execute("truncate audit_event")
+        await db.execute("truncate audit_event cascade")
 
 
 async def test_a_change_records_actor_subject_jurisdiction_and_digest(client, as_client, db):

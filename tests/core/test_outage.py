@@ -8,14 +8,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from litestar.testing import AsyncTestClient
-
 from service.app import create_app
 from service.core.db import connect
 from service.core.embedded import start_embedded, stop_embedded
 from service.core.migrate import migrate
 from service.core.settings import PROJECT_ROOT
 from tests.conftest import SERVICE_ROLE, create_service_role, make_settings
+from tests.helpers.app import running
 
 
 async def test_database_outage_answers_503_and_recovers_without_restart(tmp_path):
@@ -28,7 +27,7 @@ async def test_database_outage_answers_503_and_recovers_without_restart(tmp_path
     await migrate(conn, PROJECT_ROOT / "migrations", grant_to=SERVICE_ROLE)
     await conn.close()
     try:
-        async with AsyncTestClient(app=create_app(make_settings(url, tmp_path))) as client:
+        async with running(create_app(make_settings(url, tmp_path))) as client:
             assert (await client.get("/readyz")).status_code == 200
             assert (await client.get("/api/v1/jurisdictions/00")).status_code == 200
 

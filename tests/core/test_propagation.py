@@ -6,17 +6,16 @@ from __future__ import annotations
 import asyncio
 import time
 
-from litestar.testing import AsyncTestClient
-
 from service.app import create_app
 from tests.conftest import make_settings
+from tests.helpers.app import running
 
 
 async def test_a_role_granted_through_one_process_applies_in_another_within_a_second(
     settings, database, tmp_path, as_client, db
 ):
     other = create_app(make_settings(database, tmp_path / "other"))
-    async with AsyncTestClient(app=create_app(settings)) as first, AsyncTestClient(app=other) as second:
+    async with running(create_app(settings)) as first, running(other) as second:
         headers = as_client("housing-bureau")
         target = "/api/v1/jurisdictions/430121002"
         assert (await second.patch(target, headers=headers, json={"name": "湘龙街道"})).status_code == 403

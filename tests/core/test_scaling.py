@@ -10,10 +10,9 @@
 
 from __future__ import annotations
 
-from litestar.testing import AsyncTestClient
-
 from service.app import create_app
 from tests.conftest import make_settings
+from tests.helpers.app import running
 from tests.helpers.web import sign_in
 
 # table -> (plan, the column that carries the county, the primary key today). Mirrors docs/scaling.md.
@@ -30,6 +29,8 @@ BY_COUNTY = {
     "community_worker": ("community_code", ["id"]),  # the county is the community's
     "complaint": ("county_code", ["id"]),
     "matter_refusal": ("county_code", ["id"]),
+    "decision_number_counter": ("county_code", ["county_code", "series", "year"]),
+    "decision_document": ("county_code", ["id"]),
 }
 REFERENCE = {
     "jurisdiction", "web_user", "api_client", "api_token", "role_assignment", "login_failure", "calendar_day",
@@ -58,8 +59,8 @@ where n.nspname = 'public' and c.relkind in ('r', 'p')
 
 async def test_a_web_session_signed_by_one_instance_is_honoured_by_another(settings, demo, tmp_path):
     other = make_settings(settings.database_url, tmp_path / "other")  # same database, same two secrets
-    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as first, \
-            AsyncTestClient(app=create_app(other), base_url="http://testserver.local") as second:
+    async with running(create_app(settings), base_url="http://testserver.local") as first, \
+            running(create_app(other), base_url="http://testserver.local") as second:
         r = await sign_in(first, "reviewer", demo.users["reviewer"])
         assert r.status_code == 303
         second.cookies = first.cookies

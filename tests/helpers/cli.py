@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -19,6 +20,10 @@ def run_cli(*args: str, database_url: str, data_dir: Path | str,
                           cwd=PROJECT_ROOT, timeout=120, check=False)
 
 
-def audit_cli(*args: str, database_url: str, data_dir: Path | str) -> subprocess.CompletedProcess[str]:
-    """`matter-registry audit ...` (development mode: the test database's roles are the embedded superuser's)."""
-    return run_cli("audit", *args, database_url=database_url, data_dir=data_dir, extra_env={"MR_DEV": "1"})
+async def audit_cli(*args: str, database_url: str, data_dir: Path | str) -> subprocess.CompletedProcess[str]:
+    """`matter-registry audit ...` (development mode: the test database's roles are the embedded superuser's).
+
+    Awaited in a thread: the app under test runs in the test's event loop (tests/helpers/app.py), and its
+    audit sequencer, holding the log's advisory lock, must go on while the command waits for that lock."""
+    return await asyncio.to_thread(run_cli, "audit", *args, database_url=database_url, data_dir=data_dir,
+                                   extra_env={"MR_DEV": "1"})

@@ -3,7 +3,6 @@ certificate retained under any name, and query strings sent as raw UTF-8."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -188,8 +187,8 @@ async def test_an_approval_cannot_write_a_cancelled_certificate_as_retained(clie
 
 async def raw_get(client, path: str, query: bytes) -> tuple[int, bytes]:
     """One request straight to the ASGI app, its query string as the bytes a curl command sends
-    (httpx would percent-encode them), run on the test client's event loop, where the app lives."""
-    return await asyncio.to_thread(client.blocking_portal.call, _raw_get, client.app, path, query)
+    (httpx would percent-encode them), in this event loop, where the app runs (tests/helpers/app.py)."""
+    return await _raw_get(client.app, path, query)
 
 
 async def _raw_get(app, path: str, query: bytes) -> tuple[int, bytes]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import datetime
 
-from litestar.testing import AsyncTestClient
-
 from service.app import create_app
 from service.core.clock import today
+from tests.helpers.app import running
 
 COUNTY = "430121"
 COMMUNITY = "430121001001"
@@ -157,7 +156,7 @@ async def test_who_may_ask(client, as_client):
 
 async def test_change_through_one_process_reaches_the_other_within_a_second(settings, as_client):
     app_a, app_b = create_app(settings), create_app(settings)
-    async with AsyncTestClient(app=app_a) as a, AsyncTestClient(app=app_b) as b:
+    async with running(app_a) as a, running(app_b) as b:
         headers = as_client("civil-affairs")
         assert (await ask(b, headers, code="430121-A-002")).json()["allowed"] is True
         r = await a.post(f"/api/v1/registry/scopes/{COUNTY}/items/430121-A-002/retire",
@@ -175,7 +174,7 @@ async def test_change_through_one_process_reaches_the_other_within_a_second(sett
 
 async def test_every_check_is_recorded_and_none_lost_on_graceful_shutdown(settings, as_client, db):
     app = create_app(settings)
-    async with AsyncTestClient(app=app) as c:
+    async with running(app) as c:
         answers = await asyncio.gather(*[ask(c, as_client("civil-affairs"), code=code)
                                          for code in ["T-D-001", "P-001", "C-X-04", "430121-A-001"] * 25])
     ids = [r.json()["id"] for r in answers]

@@ -18,7 +18,6 @@ from typing import Any
 
 import msgspec
 import pytest
-from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.core.db import connect
@@ -26,6 +25,7 @@ from service.core.replica import LSN_COOKIE, RETRY_AFTER_S, parse_lsn
 from service.demo.loader import migrate_and_load
 from service.registry.service import today
 from tests.conftest import PEPPER, create_service_role, make_settings, service_url
+from tests.helpers.app import AppClient, another_browser, running
 from tests.helpers.web import csrf_of, sign_in
 from tests.replica.cluster import Cluster, free_port, replication_lag
 
@@ -66,10 +66,10 @@ def replicated() -> Iterator[Replicated]:
 
 
 @pytest.fixture
-async def client(replicated: Replicated, tmp_path: Path) -> AsyncIterator[AsyncTestClient[Any]]:
+async def client(replicated: Replicated, tmp_path: Path) -> AsyncIterator[AppClient]:
     settings = msgspec.structs.replace(make_settings(replicated.primary_url, tmp_path),
                                        read_database_url=service_url(replicated.replica_url))
-    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as c:
+    async with running(create_app(settings), base_url="http://testserver.local") as c:
         yield c
 
 
@@ -171,7 +171,7 @@ async def test_the_writer_reads_its_change_at_once_and_others_once_it_is_replaye
     # instance behind the same load balancer honours it
     other_settings = msgspec.structs.replace(make_settings(replicated.primary_url, tmp_path / "other"),
                                              read_database_url=service_url(replicated.replica_url))
-    async with AsyncTestClient(app=create_app(other_settings), base_url="http://testserver.local") as elsewhere:
+    async with running(create_app(other_settings), base_url="http://testserver.local") as elsewhere:
         there = await elsewhere.get(path, headers={"X-Min-LSN": marker})
         assert there.headers["x-read-from"] == "primary"
         assert "430121-X-902" in codes(there)
@@ -216,7 +216,7 @@ async def test_a_web_reviewers_approval_is_on_the_public_duty_page_at_once(clien
     assert mine.headers["x-read-from"] == "primary"
     assert "社区高龄老人探访关爱服务" in mine.text
     # a visitor without the cookie reads the replica, which has not replayed it yet
-    async with AsyncTestClient(app=client.app, base_url="http://testserver.local") as visitor:
+    async with another_browser(client.app) as visitor:
         theirs = await visitor.get(f"/duty/{COMMUNITY}")
         assert theirs.headers["x-read-from"] == "replica"
         assert "社区高龄老人探访关爱服务" not in theirs.text
@@ -278,7 +278,7 @@ async def _served_by_replica_with(client: Any, path: str, code: str) -> bool:
 async def test_the_service_starts_and_reads_from_the_primary_when_the_replica_is_unreachable(replicated, tmp_path):
     nowhere = f"postgresql://postgres@127.0.0.1:{free_port()}/registry"  # nothing listens there
     settings = msgspec.structs.replace(make_settings(replicated.primary_url, tmp_path), read_database_url=nowhere)
-    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as c:
+    async with running(create_app(settings), base_url="http://testserver.local") as c:
         r = await c.get(f"/api/v1/registry/counties/{COUNTY}/items")
         assert r.status_code == 200, r.text
         assert r.headers["x-read-from"] == "primary"

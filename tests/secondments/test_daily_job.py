@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from litestar.testing import AsyncTestClient
-
 from service.app import create_app
 from service.core.audit import Actor
 from service.core.clock import today
@@ -13,6 +11,7 @@ from service.core.db import connect
 from service.secondments import service
 from service.secondments.jobs import run_daily
 from service.secondments.schemas import SecondmentDecision
+from tests.helpers.app import running
 from tests.secondments.conftest import days
 
 ORGDEPT = Actor(actor_type="system", actor_id=None, actor_name="test:县委组织部")
@@ -75,7 +74,7 @@ async def test_daily_run_in_several_processes_at_once_marks_each_secondment_once
 async def test_the_service_marks_overdue_by_itself_at_start_up(client, street, orgdept, body, db, settings):
     request_id = await _active_past_end(client, street, orgdept, body, db)
     # a second process starting: its daily job runs at once, nobody calls it
-    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local"):
+    async with running(create_app(settings), base_url="http://testserver.local"):
         for _ in range(50):
             if await db.fetchval("select status from secondment_request where id = $1", request_id) == "overdue":
                 break

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from tests.conftest import make_settings
+from tests.helpers.app import AppClient
 from tests.helpers.department import FORM
 from tests.helpers.web import csrf_of, sign_in
 
@@ -57,19 +57,19 @@ class Browsers:
     """One app, one test client, a cookie jar per user: signing in as another user swaps the jar, as a second
     browser on the same machine would. (Several test clients on one app would each run its lifespan.)"""
 
-    def __init__(self, client: AsyncTestClient[Any]) -> None:
+    def __init__(self, client: AppClient) -> None:
         self.client = client
         self.jars: dict[str | None, httpx.Cookies] = {None: httpx.Cookies()}
         self.current: str | None = None
 
-    def be(self, name: str | None) -> AsyncTestClient[Any]:
+    def be(self, name: str | None) -> AppClient:
         self.jars[self.current] = httpx.Cookies(self.client.cookies)
         self.client.cookies = httpx.Cookies(self.jars.get(name, httpx.Cookies()))
         self.current = name
         return self.client
 
 
-async def _draft(client: AsyncTestClient[Any]) -> int:
+async def _draft(client: AppClient) -> int:
     page = await client.get("/ui/department/requests/new")
     r = await client.post("/ui/department/requests/new", follow_redirects=False,
                           data={**FORM, "step": "draft", "_csrf_token": csrf_of(page.text)})
@@ -77,7 +77,7 @@ async def _draft(client: AsyncTestClient[Any]) -> int:
     return int(r.headers["location"].split("/")[-1].split("?")[0])
 
 
-async def _secondment(client: AsyncTestClient[Any], db: Any) -> int:
+async def _secondment(client: AppClient, db: Any) -> int:
     """The street office asks for one of 松雅社区's workers, complete: it awaits the organisation department."""
     page = await client.get("/ui/department/secondments/new")
     workers = re.findall(r'name="workers" value="([^"]+)"', page.text)
@@ -93,7 +93,7 @@ async def _secondment(client: AsyncTestClient[Any], db: Any) -> int:
     return int(r.headers["location"].split("/")[-1].split("?")[0])
 
 
-async def _call(client: AsyncTestClient[Any], method: str, path: str, form: dict[str, Any] | None) -> int:
+async def _call(client: AppClient, method: str, path: str, form: dict[str, Any] | None) -> int:
     if method == "GET":
         return (await client.get(path, follow_redirects=False)).status_code
     token = csrf_of((await client.get("/login")).text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from tests.helpers.app import running
 from tests.helpers.web import csrf_of, sign_in
 
 
@@ -182,13 +183,12 @@ async def test_an_expired_session_on_a_page_leads_to_sign_in_with_the_message(da
     import asyncio
 
     import msgspec
-    from litestar.testing import AsyncTestClient
 
     from service.app import create_app
     from tests.conftest import make_settings
 
     short = msgspec.structs.replace(make_settings(database, tmp_path), session_max_age_s=1)
-    async with AsyncTestClient(app=create_app(short), base_url="http://testserver.local") as c:
+    async with running(create_app(short), base_url="http://testserver.local") as c:
         await sign_in(c, "reviewer", demo.users["reviewer"])
         assert (await c.get("/ui/inbox")).status_code == 200
         await asyncio.sleep(1.2)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 
-from litestar.testing import AsyncTestClient
-
 from service.app import create_app
 from tests.conftest import make_settings
+from tests.helpers.app import running
 from tests.helpers.web import csrf_of, sign_in
 
 
@@ -33,7 +32,7 @@ async def test_secure_cookie_outside_development(database, tmp_path, demo):
     import msgspec
 
     production = msgspec.structs.replace(settings, dev_mode=False)
-    async with AsyncTestClient(app=create_app(production), base_url="https://registry.example") as c:
+    async with running(create_app(production), base_url="https://registry.example") as c:
         r = await sign_in(c, "reviewer", demo.users["reviewer"])
         cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("mr_session="))
         assert "Secure" in cookie
@@ -104,7 +103,7 @@ async def test_an_expired_session_says_so(database, tmp_path, demo):
     import msgspec
 
     short = msgspec.structs.replace(make_settings(database, tmp_path), session_max_age_s=1)
-    async with AsyncTestClient(app=create_app(short), base_url="http://testserver.local") as c:
+    async with running(create_app(short), base_url="http://testserver.local") as c:
         await sign_in(c, "reviewer", demo.users["reviewer"])
         assert "李娟" in (await c.get("/")).text
         await asyncio.sleep(1.2)
@@ -122,8 +121,8 @@ async def test_sign_out_ends_the_session(client, demo):
 
 
 async def test_a_copied_session_cookie_stops_working_after_sign_out(settings, demo):
-    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as browser, \
-            AsyncTestClient(app=create_app(settings), base_url="http://testserver.local") as thief:
+    async with running(create_app(settings), base_url="http://testserver.local") as browser, \
+            running(create_app(settings), base_url="http://testserver.local") as thief:
         await sign_in(browser, "reviewer", demo.users["reviewer"])
         thief.cookies.set("mr_session", browser.cookies["mr_session"], domain="testserver.local")
         assert "李娟" in (await thief.get("/")).text
