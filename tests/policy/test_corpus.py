@@ -38,3 +38,14 @@ def test_cases_written_apart_from_the_corpus_meet_the_figures_too():
     summary = render(report)
     assert report.legitimate_refused == 0, summary
     assert report.rates()["caught"] >= 0.97, summary
+
+
+def test_the_third_held_out_set_stays_at_the_figures_it_was_brought_to():
+    """tests/policy/heldout_c.jsonl: 126 cases written in full before the engine was run on them (63
+    prohibited, 63 legitimate; docs/policy.md, Figures). Measured once as held out, then the rules were
+    corrected on its disagreements: kept here so that a later change of the rules cannot undo that."""
+    report = evaluate(read_cases(Path(__file__).with_name("heldout_c.jsonl")))
+    summary = render(report)
+    assert report.legitimate_refused == 0, summary
+    assert report.rates()["caught"] >= 0.97, summary
+    assert report.rates()["refused"] >= 0.85, summary
