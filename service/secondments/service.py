@@ -147,7 +147,7 @@ def _to_read(row: asyncpg.Record) -> SecondmentRead:
         purpose=row["purpose"], start_date=row["start_date"], end_date=row["end_date"],
         worker_consent=row["worker_consent"], community_consent=row["community_consent"],
         broken_rules=msgspec.convert(row["broken_rules"], list[BrokenRule]),
-        routed_to=None if row["status"] == "refused" else f"{row['county_name']}委组织部 ({row['county_code']})",
+        routed_to=None if row["status"] == "refused" else f"{row['county_name']}委组织部",
         decision_due=row["decision_due"],
         decided_at=row["decided_at"], decided_by=row["decided_by"], decision_reasons=row["decision_reasons"],
         staffing_warning=row["staffing_warning"], returned_on=row["returned_on"], overdue_since=row["overdue_since"],

@@ -43,7 +43,7 @@ async def test_street_office_request_goes_to_org_department_with_decision_deadli
     assert r.status_code == 201, r.text
     created = r.json()
     assert created["status"] == "pending_approval"
-    assert created["routed_to"] == "长沙县委组织部 (430121)"
+    assert created["routed_to"] == "长沙县委组织部"
     assert created["allowed_transitions"] == ["approved", "rejected", "withdrawn"]
     cal = await workdays.load(db, county_code="430121", start=today(), end=days(60))
     assert created["decision_due"] == cal.add_working_days(today(), 15).isoformat()
