@@ -61,3 +61,21 @@ async def add_working_days(conn: asyncpg.Connection, *, county_code: str | None,
     calendar = await workdays.load(conn, county_code=county_code, start=start,
                                    end=start + datetime.timedelta(days=n * 3 + 60))
     return WorkingDays(county_code=county_code, start=start, working_days=n, end=calendar.add_working_days(start, n))
+
+
+Due = tuple[str | None, datetime.date]  # (county code, deadline)
+
+
+async def working_days_left(conn: asyncpg.Connection, *, today: datetime.date, dues: list[Due]) -> dict[Due, int]:
+    """For each (county, deadline): the working days from `today` to it on that county's calendar (0: due
+    today; negative: that many working days overdue). One calendar read per county."""
+    out: dict[tuple[str | None, datetime.date], int] = {}
+    by_county: dict[str | None, list[datetime.date]] = {}
+    for county, due in dues:
+        by_county.setdefault(county, []).append(due)
+    for county, days in by_county.items():
+        calendar = await workdays.load(conn, county_code=county, start=min([today, *days]),
+                                       end=max([today, *days]))
+        for due in days:
+            out[(county, due)] = calendar.working_days_between(today, due)
+    return out

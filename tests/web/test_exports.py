@@ -39,7 +39,9 @@ async def test_the_inbox_export_has_the_pages_filters_chinese_headers_and_dates(
     assert isinstance(waiting["提交时间（北京时间）"], datetime.datetime)
     assert isinstance(waiting["办理期限"], datetime.datetime | datetime.date)
     assert waiting["状态"] in ("已提交", "审核中")
-    assert waiting["地点"] == "长沙县"
+    # where it goes, by name: the streets the request names
+    assert waiting["地点"] == "星沙街道、湘龙街道"
+    assert isinstance(waiting["剩余工作日"], int)
     assert waiting["申请单位"] == "长沙县民政局"
     assert waiting["已逾期"] in ("是", "否")
     assert str(waiting["链接"]).endswith(f"/ui/admission/{waiting['编号']}")

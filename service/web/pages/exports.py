@@ -195,7 +195,8 @@ def _absolute(request: Request[Any, Any, Any], href: str | None) -> str:
 
 INBOX_COLUMNS = [("类别", "Kind"), ("编号", "Number"), ("事项", "Matter"), ("状态", "Status"), ("地点", "Place"),
                  ("申请单位", "From"), ("提交时间（北京时间）", "Submitted (Beijing)"), ("办理期限", "Decision due"),
-                 ("已逾期", "Overdue"), ("临近期限", "Near the deadline"), ("链接", "Link")]
+                 ("剩余工作日", "Working days left"), ("已逾期", "Overdue"), ("临近期限", "Near the deadline"),
+                 ("链接", "Link")]
 SECONDMENT_COLUMNS = [
     ("编号", "Number"), ("借调单位", "Borrowing organ"), ("单位层级", "Organ level"), ("形式", "Form"),
     ("所在社区", "Home community"), ("社区工作者", "Community workers"), ("事由", "Purpose"),
@@ -231,7 +232,7 @@ class ExportPages(Controller):
 
         body = workbook("待办" if locale != "en" else "Inbox", _headers(INBOX_COLUMNS, locale), (
             [_pick(KIND_WORDS[r["kind"]], locale), r["id"], r["title"], status(r), r.get("place") or "",
-             r.get("from") or "", r.get("at"), r.get("due"), _yes(bool(r.get("overdue")), locale),
+             r.get("from") or "", r.get("at"), r.get("due"), r.get("left"), _yes(bool(r.get("overdue")), locale),
              _yes(bool(r.get("near")), locale), _absolute(request, r.get("href"))] for r in rows))
         return xlsx(body, "inbox")
 

@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from service.admission import service as admission
+from service.calendar import service as calendar
 from service.complaints import service as complaints
 from service.core.authz import Permission
 from service.core.clock import today
@@ -24,6 +25,7 @@ from service.web.pages.common import (
     counties_of,
     domains,
     labels,
+    locale_of,
     place_name,
     subject_of,
 )
@@ -38,6 +40,19 @@ def _streets(targets: list[str]) -> set[str] | None:
     if any(len(t) < 9 for t in targets):
         return None
     return {t[:9] for t in targets}
+
+
+def _places(request: Request[Any, Any, Any], county: str, targets: list[str]) -> str:
+    """Where an admission request goes, by name: the communities and streets it names (the first three and
+    how many more), or the whole county."""
+    if not targets or any(len(t) < 9 for t in targets):
+        return place_name(request, county)
+    names = [place_name(request, t) for t in targets]
+    if len(names) <= 3:
+        return ("、" if locale_of(request) != "en" else ", ").join(names)
+    if locale_of(request) == "en":
+        return ", ".join(names[:3]) + f" and {len(names) - 3} more"
+    return "、".join(names[:3]) + f"等{len(names)}处"
 
 
 class InboxPage(Controller):
@@ -69,7 +84,8 @@ class InboxPage(Controller):
                 if a.county_code not in {c.code for c in review}:
                     continue  # the person's own submissions are not awaiting its review
                 rows.append({"kind": "admission", "id": a.id, "title": a.title, "status": a.status,
-                             "place": place_name(request, a.county_code), "streets": _streets(a.targets),
+                             "county": a.county_code, "verdict": a.verdict,
+                             "place": _places(request, a.county_code, a.targets), "streets": _streets(a.targets),
                              "from": a.department, "due": a.decision_due, "overdue": a.overdue,
                              "at": a.submitted_at, "href": f"/ui/admission/{a.id}"})
 
@@ -79,6 +95,7 @@ class InboxPage(Controller):
                 if s.status == "refused":
                     continue  # refused at once by the rules: nothing to decide
                 rows.append({"kind": "secondment", "id": s.id, "title": s.purpose, "status": s.status,
+                             "county": s.county_code, "verdict": None,
                              "place": s.home_community_name or place_name(request, s.home_community_code),
                              "streets": {(s.home_community_code or "")[:9]}, "from": s.organ.get("name", ""),
                              "due": s.decision_due if s.status == "pending_approval" else None,
@@ -92,14 +109,18 @@ class InboxPage(Controller):
             for c in await complaints.list_complaints(db, counties=[n.code for n in supervised], status=None,
                                                       limit=500):
                 rows.append({"kind": "complaint", "id": c.id, "title": c.matter, "status": c.status,
+                             "county": None, "verdict": None,
                              "place": place_name(request, c.jurisdiction_code),
                              "streets": {c.jurisdiction_code[:9]},
                              "from": c.department, "due": None, "overdue": False, "at": c.created_at,
                              "href": f"/ui/complaints/{c.id}"})
 
+        # deadlines in working days, on each county's own calendar (holidays off, make-up workdays on)
+        left = await calendar.working_days_left(db, today=day, dues=[(r["county"], r["due"]) for r in rows
+                                                                      if r["due"] is not None])
         for r in rows:
-            r["near"] = (not r["overdue"] and r["due"] is not None
-                         and r["due"] <= day + datetime.timedelta(days=NEAR_DAYS))
+            r["left"] = left.get((r["county"], r["due"])) if r["due"] is not None else None
+            r["near"] = not r["overdue"] and r["left"] is not None and 0 <= r["left"] <= NEAR_DAYS
 
         def keep(r: dict[str, Any]) -> bool:
             if kind and r["kind"] != kind:
@@ -128,6 +149,7 @@ class InboxPage(Controller):
         states = sorted({r["status"] for r in rows})
         return Template("ui/inbox.html", context=page_context(
             request, rows=shown, counts=counts, total=len(shown), overdue=sum(1 for r in shown if r["overdue"]),
-            near=sum(1 for r in shown if r["near"]), streets=sorted(streets, key=lambda s: s.code), states=states,
+            near=sum(1 for r in shown if r["near"]), near_days=NEAR_DAYS,
+            streets=sorted(streets, key=lambda s: s.code), states=states,
             f={"kind": kind or "", "state": state, "department": department or "", "street": street or "",
                "since": since or "", "sort": sort or "urgent"}, **labels()))
