@@ -48,6 +48,14 @@ where scope = any($1::text[]) and effective_from <= $2 and entry_number <= $3
 order by scope, code, entry_number desc
 """
 
+# what is recorded to take effect after a date (待生效): additions, amendments, suspensions and retirements
+UPCOMING = """
+select scope, code, entry_number, status, effective_from, item
+from registry_entry
+where scope = any($1::text[]) and effective_from > $2
+order by effective_from, code, entry_number
+"""
+
 # the same, overlaid (the county's record of a code wins over the province's, which wins over the
 # nation's), filtered, and built into the JSON array of ListedItem by PostgreSQL: the read-heavy path
 EFFECTIVE_JSON = """

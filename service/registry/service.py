@@ -423,6 +423,15 @@ async def effective_items(conn: asyncpg.Connection, *, county_code: str, as_of: 
     return items
 
 
+async def upcoming_items(conn: asyncpg.Connection, *, county_code: str, after: datetime.date) -> list[ListedItem]:
+    """What the county's list (its own items and its templates') has recorded to take effect after `after`:
+    each entry as it will stand, in the order it takes effect (`status`: active = listed or amended;
+    suspended or retired = taken off)."""
+    await check_county(conn, code=county_code)
+    rows = await conn.fetch(queries.UPCOMING, template_scopes(county_code), after)
+    return [_listed(row) for row in rows]
+
+
 async def effective_list_json(conn: asyncpg.Connection, *, county_code: str, community_code: str | None,
                               as_of: datetime.date | None, release: str | None, kind: str | None,
                               list_name: str | None, q: str | None) -> bytes:

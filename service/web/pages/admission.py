@@ -91,7 +91,7 @@ class AdmissionPages(Controller):
             places={code: place_name(request, code) for code in {s.scope for s in similar}},
             county=place_name(request, read.county_code), targets=[(c, place_name(request, c)) for c in read.targets],
             form=form or DecisionForm(), error=error, outcomes=OUTCOMES, notice=notice, lists=LIST_LABELS,
-            document=document, **labels()))
+            document=document, today=today(), **labels()))
 
     @get("/{request_id:int}", opt=_read("read"))
     async def detail(self, request: Request[Any, Any, Any], db: DB, request_id: FromPath[int],

@@ -67,6 +67,10 @@ class ListPages(Controller):
         county = self._county(request, code)
         when, fixed, items = await registry.list_at(db, county_code=county, as_of=_day(as_of), release=release or None)
         shown = registry.filter_items(items, kind=kind or None, list_name=list_name or None, q=q)
+        # 待生效: what is recorded to take effect after the date shown (not for a release, which is fixed)
+        pending = [] if release else registry.filter_items(
+            await registry.upcoming_items(db, county_code=county, after=when), kind=kind or None,
+            list_name=list_name or None, q=q)
         groups: dict[str, list[Any]] = {}
         for item in shown:
             groups.setdefault(item.list, []).append(item)
@@ -74,6 +78,7 @@ class ListPages(Controller):
         tree = authorizer_of(request).tree
         return Template("ui/lists.html", context=page_context(
             request, place=tree.get(code), county=tree.get(county), as_of=when, release=fixed, total=len(shown),
+            pending=pending,
             groups=[(LIST_LABELS.get(k, k), k, v) for k, v in sorted(
                 groups.items(), key=lambda g: order.index(g[0]) if g[0] in order else 99)],
             releases=await registry.list_releases(db, county_code=county),
