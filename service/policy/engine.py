@@ -492,12 +492,25 @@ class Engine:
                 hits.append(_Hit(start=a, end=b, term=term))
         actor = "community"
         sentence = -1
+        lead: str | None = None  # a table written as prose: the actor its 责任单位 names
         cuts: list[int | None] = []
-        for c in cls:
-            if c.sentence != sentence or (c.start > 0 and s[c.start - 1] in "：:"):
-                # a new sentence, or what follows a colon ("县某局：各社区…"), is asked of the community
-                sentence, actor = c.sentence, "community"
+        for i, c in enumerate(cls):
+            label = ""
+            if c.sentence != sentence:
+                sentence, actor, lead = c.sentence, "community", None
+            elif c.start > 0 and s[c.start - 1] in "：:":
+                # what follows a colon ("县某局：各社区…") is asked of the community, unless the line is a
+                # row of a table whose responsible unit is another ("责任单位：县城管执法局 整治要求：依法查处")
+                before = s[cls[i - 1].start:cls[i - 1].end].split()
+                label = before[-1] if before else ""
+                actor = "other" if lead == "other" and not label.endswith(_LEAD_LABELS) else "community"
             actor, cut = self._actor(s[c.start:c.end], actor)
+            if label.endswith(_LEAD_LABELS):
+                value = s[c.start:c.end].split()
+                named = value[0] if value else ""
+                lead = ("community" if any(w in named for w in self._community)
+                        else "other" if any(named.endswith(o) for o in self._others) else None)
+                actor = lead or actor
             c.actor = actor
             cuts.append(None if cut is None else c.start + cut)
         live: list[bool] = []
@@ -726,6 +739,8 @@ class Engine:
 
 _QUICK_DROP = {ord(c): None for c in " \t\u3000\u00a0\u200b\u200c\u200d\ufeff\u2060"}
 _RELATIVE_LEAD = ("对", "凡", "将", "把", "给予", "给")
+# a table written as prose names its responsible unit after one of these labels (责任单位：县城管执法局)
+_LEAD_LABELS = ("责任单位", "牵头单位", "主责单位", "责任部门", "牵头部门", "主责部门", "责任主体")
 _BY_COMMUNITY = re.compile(r"(由|归|交由)(所在|各|本|辖区)?(社区|居委会|网格)")
 _SANCTION = compile_pattern(r"(未|不|无|没有)[^的，。；]{0,20}的")
 

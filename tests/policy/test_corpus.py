@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from service.policy.evaluate import evaluate, read_cases, render
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "policy_corpus.jsonl"
@@ -40,11 +42,13 @@ def test_cases_written_apart_from_the_corpus_meet_the_figures_too():
     assert report.rates()["caught"] >= 0.97, summary
 
 
-def test_the_third_held_out_set_stays_at_the_figures_it_was_brought_to():
-    """tests/policy/heldout_c.jsonl: 126 cases written in full before the engine was run on them (63
-    prohibited, 63 legitimate; docs/policy.md, Figures). Measured once as held out, then the rules were
-    corrected on its disagreements: kept here so that a later change of the rules cannot undo that."""
-    report = evaluate(read_cases(Path(__file__).with_name("heldout_c.jsonl")))
+@pytest.mark.parametrize("name", ["heldout_c.jsonl", "heldout_d.jsonl"])
+def test_the_later_held_out_sets_stay_at_the_figures_they_were_brought_to(name):
+    """tests/policy/heldout_c.jsonl (126 cases) and heldout_d.jsonl (124, chat messages, tables as prose,
+    euphemisms): each written in full before the engine was run on it (docs/policy.md, Figures). Measured
+    once as held out, then the rules were corrected on its disagreements: kept here so that a later change
+    of the rules cannot undo that."""
+    report = evaluate(read_cases(Path(__file__).with_name(name)))
     summary = render(report)
     assert report.legitimate_refused == 0, summary
     assert report.rates()["caught"] >= 0.97, summary

@@ -195,3 +195,12 @@ def test_a_target_of_nothing_happening_is_still_the_communitys_responsibility():
 def test_a_flag_in_the_title_does_not_hide_a_refusal_in_the_content():
     v = verdict("社区协助推广城市定制型商业保险，每个社区参保不少于500人。", title="商业保险推广")
     assert v.verdict == "refuse", v.findings
+
+
+def test_a_table_written_as_prose_is_read_by_its_responsible_unit():
+    """附件 tables pasted as text: a requirement after the responsible unit's row is that unit's, not the
+    community's; where the community is the responsible unit, or is itself told to punish, it is refused."""
+    row = "附件：占道经营整治责任分解表 路段：解放路 责任单位：{lead} 配合单位：{helper} 整治要求：依法查处占道经营"
+    assert verdict(row.format(lead="县城管执法局一中队", helper="解放路社区（协助宣传劝导）")).verdict != "refuse"
+    assert verdict(row.format(lead="解放路社区", helper="县城管执法局一中队")).verdict == "refuse"
+    assert verdict("责任单位：县城管执法局 配合单位：各社区 整治要求：社区负责查处并处以罚款").verdict == "refuse"
