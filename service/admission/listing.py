@@ -56,8 +56,17 @@ async def retire(conn: asyncpg.Connection, *, actor: Actor, row: asyncpg.Record,
                                source_ref=f"admission_request:{row['id']}")
 
 
-async def similar(conn: asyncpg.Connection, *, county_code: str, title: str, content: str) -> list[Any]:
-    return list(await registry.similar_items(conn, county_code=county_code, title=title, content=content))
+# below this trigram similarity a "similar item" is noise (unrelated items score 0.03–0.11 on the demo lists)
+SIMILAR_AT_LEAST = 0.2
+
+
+async def similar(conn: asyncpg.Connection, *, county_code: str, title: str, content: str,
+                  own_item: str | None = None) -> list[Any]:
+    """Listed items a reviewer should compare the request with: similar enough to matter, and not the item
+    the request itself put on the list once approved (`own_item`)."""
+    found = await registry.similar_items(conn, county_code=county_code, title=title, content=content)
+    return [s for s in found if s.similarity >= SIMILAR_AT_LEAST and not (own_item and s.code == own_item
+                                                                          and s.scope == county_code)]
 
 
 async def listed_report_forms(conn: asyncpg.Connection, *, county_code: str, today: datetime.date) -> list[Any]:

@@ -82,7 +82,7 @@ class AdmissionPages(Controller):
         history = await admission.history(db, row=row)
         body = read.submission
         similar = await listing.similar(db, county_code=read.county_code, title=read.title,
-                                        content=body.get("content", ""))
+                                        content=body.get("content", ""), own_item=read.item_code)
         can_decide = may_review(read.county_code) and read.status in ("submitted", "in_review")
         who = await names.lookup(db, [h.actor for h in history], locale=locale_of(request))
         document = await decisions.of_subject(db, subject_type="admission_request", subject_id=request_id)

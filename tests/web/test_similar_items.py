@@ -1,0 +1,36 @@
+"""The request page's "similar items" are items worth comparing: none below the threshold, and not the
+request's own item once it is approved."""
+
+from __future__ import annotations
+
+import re
+
+from service.admission.listing import SIMILAR_AT_LEAST
+from tests.helpers.web import csrf_of, sign_in
+
+TITLE = "社区高龄老人探访关爱服务"
+
+
+def _similar(html: str) -> str:
+    found = re.search(r'<section aria-labelledby="h-similar">.*?</section>', html, re.S)
+    assert found, "no similar-items section"
+    return found.group(0)
+
+
+async def test_after_approval_the_request_is_not_similar_to_itself_and_noise_is_left_out(client, demo, db):
+    request_id = await db.fetchval("select id from admission_request where title = $1 and status = 'submitted' "
+                                   "limit 1", TITLE)
+    await sign_in(client, "reviewer", demo.users["reviewer"])
+    page = await client.get(f"/ui/admission/{request_id}")
+    form = {"outcome": "approved", "reason": "依据充分，同意。", "effective_from": "",
+            "_csrf_token": csrf_of(page.text)}
+    confirm = await client.post(f"/ui/admission/{request_id}/confirm", data=form)
+    form["_csrf_token"] = csrf_of(confirm.text)
+    await client.post(f"/ui/admission/{request_id}/decision", data=form)
+    code = await db.fetchval("select item_code from admission_request where id = $1", request_id)
+    assert code
+    section = _similar((await client.get(f"/ui/admission/{request_id}")).text)
+    assert code not in section
+    assert TITLE not in section
+    for shown in re.findall(r"相似度 (\d+)%", section):
+        assert int(shown) >= SIMILAR_AT_LEAST * 100
