@@ -1,5 +1,5 @@
-"""The request page's "similar items" are items worth comparing: none below the threshold, and not the
-request's own item once it is approved."""
+"""The request page once decided: its "similar items" are items worth comparing (none below the threshold, not
+the request's own item), and no deadline is shown any more."""
 
 from __future__ import annotations
 
@@ -29,7 +29,10 @@ async def test_after_approval_the_request_is_not_similar_to_itself_and_noise_is_
     await client.post(f"/ui/admission/{request_id}/decision", data=form)
     code = await db.fetchval("select item_code from admission_request where id = $1", request_id)
     assert code
-    section = _similar((await client.get(f"/ui/admission/{request_id}")).text)
+    after = (await client.get(f"/ui/admission/{request_id}")).text
+    status_line = re.search(r'<p class="status-line">.*?</p>', after, re.S).group(0)
+    assert "办理期限" not in status_line  # decided: no deadline left to show
+    section = _similar(after)
     assert code not in section
     assert TITLE not in section
     for shown in re.findall(r"相似度 (\d+)%", section):
