@@ -15,7 +15,8 @@ _COLUMNS = """
 r.id, r.status, r.organ_name, r.organ_level, r.organ_other_level, r.effective_level, r.form,
 r.home_community_code, j.name as home_community_name, r.county_code, r.purpose, r.start_date, r.end_date,
 r.worker_consent, r.community_consent, r.broken_rules, r.decision_due, r.decided_at, r.decided_by,
-r.decision_reasons, r.staffing_warning, r.returned_on, r.overdue_since, r.submitted_by, r.created_at,
+r.decision_reasons, r.staffing_warning, r.returned_on, r.return_note, r.return_recorded_by, r.overdue_since,
+r.submitted_by, r.created_at,
 r.client_id, r.jurisdiction_code, r.worker_refs, r.organ_type, r.inferred_level, r.destination,
 r.requested_start_date,
 (select name from jurisdiction where code = r.county_code) as county_name,
@@ -124,7 +125,8 @@ where c.code = $1 and j.level in ('province', 'city', 'county', 'street')
 """
 
 RETURN = """
-update secondment_request set status = 'returned', returned_on = $2, return_recorded_by = $3, updated_at = now()
+update secondment_request set status = 'returned', returned_on = $2, return_recorded_by = $3, return_note = $5,
+    updated_at = now()
 where id = $1 and status = any($4::text[])
 returning id
 """

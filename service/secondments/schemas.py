@@ -113,6 +113,10 @@ class SecondmentRead(Output):
     decision_reasons: str | None
     staffing_warning: dict[str, Any] | None
     returned_on: date | None
+    return_note: str
+    """what the street office wrote when it recorded the return ('' if nothing)"""
+    return_recorded_by: str | None
+    """who recorded the return (the actor, as `submitted_by`)"""
     overdue_since: date | None
     submitted_by: str
     created_at: datetime

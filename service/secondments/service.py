@@ -150,7 +150,8 @@ def _to_read(row: asyncpg.Record) -> SecondmentRead:
         routed_to=None if row["status"] == "refused" else f"{row['county_name']}委组织部",
         decision_due=row["decision_due"],
         decided_at=row["decided_at"], decided_by=row["decided_by"], decision_reasons=row["decision_reasons"],
-        staffing_warning=row["staffing_warning"], returned_on=row["returned_on"], overdue_since=row["overdue_since"],
+        staffing_warning=row["staffing_warning"], returned_on=row["returned_on"], return_note=row["return_note"],
+        return_recorded_by=row["return_recorded_by"], overdue_since=row["overdue_since"],
         submitted_by=row["submitted_by"], created_at=row["created_at"],
         extensions=msgspec.convert(row["extensions"], list[ExtensionRead], strict=False),
         allowed_transitions=sorted(TRANSITIONS[row["status"]]),
@@ -479,7 +480,7 @@ async def record_return(
     if problems and before.status in ("approved", "active", "overdue"):
         raise ValidationFailed("返岗信息有误 (invalid return)", invalid_params=problems)
     won = await conn.fetchval(queries.RETURN, request_id, returned_on, _actor_label(actor),
-                              ["approved", "active", "overdue"])
+                              ["approved", "active", "overdue"], data.note.strip())
     if won is None:
         raise await _lost(conn, request_id, "returned")
     after = await get(conn, request_id=request_id)

@@ -212,6 +212,22 @@ async def test_the_street_office_records_a_workers_return_from_the_page(client, 
     assert await db.fetchval("select status from secondment_request where id = $1", secondment) == "returned"
     after = await client.get(r.headers["location"])
     assert "已登记返岗" in after.text
+    # the note and who recorded it are on the page, by name
+    assert "返岗说明" in after.text
+    assert "按期返岗" in after.text
+    name = await db.fetchval("select display_name from web_user where username = 'street'")
+    assert f"登记人 {name}" in after.text
+
+
+async def test_no_return_is_offered_before_a_secondment_begins(client, demo, db):
+    secondment = await db.fetchval("select id from secondment_request where status = 'active' "
+                                   "and home_community_code = '430121001001' limit 1")
+    await db.execute("update secondment_request set status = 'approved', start_date = current_date + 10, "
+                     "end_date = current_date + 60 where id = $1", secondment)
+    await sign_in(client, "street", demo.users["street"])
+    page = await client.get(f"/ui/secondments/{secondment}")
+    assert page.status_code == 200
+    assert "登记返岗" not in page.text
 
 
 async def test_the_audit_search_finds_a_person_by_name(client, demo, db, as_client):

@@ -91,12 +91,14 @@ class SecondmentPages(Controller):
         months = {"max_duration": limits.secondment_max_months, "total_duration": limits.secondment_total_max_months,
                   "cooldown": limits.secondment_cooldown_months}
         rules = {key: text.format(n=months.get(key, "")) for key, text in secondments.RULE_TEXT.items()}
-        who = await names.lookup(db, [s.submitted_by, s.decided_by], locale=locale_of(request))
+        who = await names.lookup(db, [s.submitted_by, s.decided_by, s.return_recorded_by], locale=locale_of(request))
         document = await decisions.of_subject(db, subject_type="secondment_request", subject_id=request_id)
         return Template("ui/secondment.html", status_code=status_code, context=page_context(
             request, s=s, staffing=staffing, who=who, effect=effect, rule_text=rules,
             can_decide=s.status == "pending_approval" and may(request, "secondment_request", "decide", code),
-            can_return="returned" in s.allowed_transitions and may(request, "secondment_request", "return", code),
+            # a return is recorded once the secondment has begun (the service refuses a return before the start)
+            can_return="returned" in s.allowed_transitions and s.start_date <= today()
+            and may(request, "secondment_request", "return", code),
             place=place_name(request, where), form=form or DecisionForm(), error=error, outcomes=OUTCOMES,
             notice=notice, today=today(), document=document, **labels()))
 
