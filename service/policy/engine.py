@@ -459,6 +459,24 @@ class Engine:
             return "other", None
         return previous, cut
 
+    def _lead_of(self, value: str) -> str | None:
+        """Who a table's responsible-unit cell names: the community, another actor, or neither."""
+        named = value.split()[0] if value.split() else ""
+        if any(w in named for w in self._community):
+            return "community"
+        return "other" if any(named.endswith(o) for o in self._others) else None
+
+    def _table_lead(self, s: str, cls: list[Any]) -> str | None:
+        """The one actor the text's responsible-unit cells (责任单位：…) name, if they name exactly one."""
+        found = set()
+        for i, c in enumerate(cls):
+            if i and c.start > 0 and s[c.start - 1] in "：:":
+                before = s[cls[i - 1].start:cls[i - 1].end].split()
+                if before and before[-1].endswith(_LEAD_LABELS):
+                    found.add(self._lead_of(s[c.start:c.end]))
+        found.discard(None)
+        return found.pop() if len(found) == 1 else None
+
     def read(self, name: str, text: str) -> _Field:
         norm = normalise(text)
         s = norm.text
@@ -492,12 +510,16 @@ class Engine:
                 hits.append(_Hit(start=a, end=b, term=term))
         actor = "community"
         sentence = -1
+        table = self._table_lead(s, cls)
         lead: str | None = None  # a table written as prose: the actor its 责任单位 names
         cuts: list[int | None] = []
         for i, c in enumerate(cls):
             label = ""
             if c.sentence != sentence:
-                sentence, actor, lead = c.sentence, "community", None
+                # a row of a table ("任务：查处无证经营；责任单位：县市场监管局") belongs to the table's
+                # responsible unit, even a row written before the unit's
+                row = c.end < len(s) and s[c.end] in "：:" and c.end - c.start <= _LABEL_MAX
+                sentence, actor, lead = c.sentence, "community", table if row else None
             elif c.start > 0 and s[c.start - 1] in "：:":
                 # what follows a colon ("县某局：各社区…") is asked of the community, unless the line is a
                 # row of a table whose responsible unit is another ("责任单位：县城管执法局 整治要求：依法查处")
@@ -506,10 +528,7 @@ class Engine:
                 actor = "other" if lead == "other" and not label.endswith(_LEAD_LABELS) else "community"
             actor, cut = self._actor(s[c.start:c.end], actor)
             if label.endswith(_LEAD_LABELS):
-                value = s[c.start:c.end].split()
-                named = value[0] if value else ""
-                lead = ("community" if any(w in named for w in self._community)
-                        else "other" if any(named.endswith(o) for o in self._others) else None)
+                lead = self._lead_of(s[c.start:c.end])
                 actor = lead or actor
             c.actor = actor
             cuts.append(None if cut is None else c.start + cut)
@@ -740,6 +759,7 @@ class Engine:
 _QUICK_DROP = {ord(c): None for c in " \t\u3000\u00a0\u200b\u200c\u200d\ufeff\u2060"}
 _RELATIVE_LEAD = ("对", "凡", "将", "把", "给予", "给")
 # a table written as prose names its responsible unit after one of these labels (责任单位：县城管执法局)
+_LABEL_MAX = 10  # a table's row label (任务, 工作内容, 责任单位 …) is short
 _LEAD_LABELS = ("责任单位", "牵头单位", "主责单位", "责任部门", "牵头部门", "主责部门", "责任主体")
 _BY_COMMUNITY = re.compile(r"(由|归|交由)(所在|各|本|辖区)?(社区|居委会|网格)")
 _SANCTION = compile_pattern(r"(未|不|无|没有)[^的，。；]{0,20}的")

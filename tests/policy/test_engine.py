@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -100,22 +98,6 @@ def test_a_rule_whose_examples_fail_is_refused_at_load_naming_it(tmp_path: Path)
         load(path)
 
 
-def test_judging_a_submission_takes_under_two_milliseconds_at_p95():
-    engine = default_engine()
-    title = "关于做好辖区燃气安全隐患排查整治工作的通知"
-    content = ("为切实做好辖区燃气安全工作，请各社区协助县住房和城乡建设局开展瓶装液化气用户安全宣传，"
-               "发现隐患及时报告燃气主管部门，由其依法处理；不以拍照上传、工作群打卡等方式考核社区。")
-    rounds = []
-    for _ in range(3):  # the machine is shared: the best of three rounds
-        times = []
-        for _ in range(200):
-            started = time.perf_counter()
-            engine.evaluate({"title": title, "content": content}, role="assisting")
-            times.append(time.perf_counter() - started)
-        rounds.append(statistics.quantiles(times, n=20)[-1])
-    assert min(rounds) < 0.002, rounds
-
-
 def test_the_first_look_at_a_listed_item_never_misses_what_the_engine_would_find():
     """The check judges every listed item at load; most are cleared by one pass of the automaton."""
     from service.policy.evaluate import read_cases
@@ -204,3 +186,6 @@ def test_a_table_written_as_prose_is_read_by_its_responsible_unit():
     assert verdict(row.format(lead="县城管执法局一中队", helper="解放路社区（协助宣传劝导）")).verdict != "refuse"
     assert verdict(row.format(lead="解放路社区", helper="县城管执法局一中队")).verdict == "refuse"
     assert verdict("责任单位：县城管执法局 配合单位：各社区 整治要求：社区负责查处并处以罚款").verdict == "refuse"
+    # rows separated by 。； and the task's row before the responsible unit's: the table's unit still owns it
+    assert verdict("任务：查处无证经营；责任单位：县市场监管局；配合单位：各社区（协助摸排）").verdict != "refuse"
+    assert verdict("任务：查处无证经营；牵头单位：各社区；配合单位：县市场监管局").verdict == "refuse"
