@@ -32,6 +32,9 @@ NEXT: dict[str, list[str]] = {
     "under_investigation": ["substantiated", "unfounded"],
 }
 
+CLOSING = ("substantiated", "unfounded")
+"""a complaint closed either way says what the investigation found: the community that complained, the
+department complained of and a later reader of the audit log are owed the reason"""
 
 # no 0/O, 1/I/L: the code is read off a phone screen or a slip of paper and typed in again
 FOLLOW_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -163,15 +166,25 @@ async def list_complaints(conn: asyncpg.Connection, *, counties: list[str], stat
     return [_read(r) for r in await conn.fetch(queries.LIST_COMPLAINTS, counties, status, limit)]
 
 
+def _not_now(current: str, wanted: str) -> InvalidTransition:
+    allowed = NEXT.get(current, [])
+    return InvalidTransition(f"状态为 {current} 的投诉不能转为 {wanted} (allowed: {', '.join(allowed) or 'none'})",
+                             allowed=allowed)
+
+
 async def update_complaint(conn: asyncpg.Connection, *, actor: Actor, complaint_id: int,
                            data: ComplaintUpdate) -> ComplaintRead:
+    if data.status in CLOSING and not (data.finding or "").strip():
+        current = await visible_complaint(conn, complaint_id=complaint_id)
+        if data.status not in NEXT.get(current["status"], []):
+            raise _not_now(current["status"], data.status)
+        raise ValidationFailed.field("finding", "结案（属实或不属实）须写明调查结论 (a finding is required to close a "
+                                                "complaint)", rule="complaint.finding-required")
     expected = [state for state, nexts in NEXT.items() if data.status in nexts]
     row = await conn.fetchrow(queries.UPDATE_COMPLAINT, complaint_id, data.status, data.finding, expected)
     if row is None:
         current = await visible_complaint(conn, complaint_id=complaint_id)
-        allowed = NEXT.get(current["status"], [])
-        raise InvalidTransition(f"状态为 {current['status']} 的投诉不能转为 {data.status} (allowed: "
-                                f"{', '.join(allowed) or 'none'})", allowed=allowed)
+        raise _not_now(current["status"], data.status)
     await audit.record(conn, actor=actor, action=f"complaint.{data.status}", subject_type="complaint",
                        subject_id=str(complaint_id), jurisdiction=row["jurisdiction_code"], change=data)
     return _read(row)

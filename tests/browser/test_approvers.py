@@ -78,11 +78,23 @@ async def test_reviewer_approves_from_the_inbox_and_sees_the_item_listed_and_aud
     async with page.expect_navigation():
         await page.locator("tbody a").first.click()
     await page.get_by_label("新状态").select_option("under_investigation")
-    await page.get_by_label("说明").fill("已约谈该局，调取工作记录。")
+    await page.get_by_label("调查结论（结案时必填）").fill("已约谈该局，调取工作记录。")
     async with page.expect_navigation():
         await page.get_by_role("button", name="保存").click()
     await expect(page.locator(".status-line")).to_contain_text("调查中")
     await _looked_at(page, "complaint")
+    # to a finding: closing without one is refused in words, with one it is recorded and shown
+    await page.get_by_label("新状态").select_option("substantiated")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="保存").click()
+    await expect(page.get_by_role("alert")).to_contain_text("须写明调查结论")
+    await page.get_by_label("新状态").select_option("substantiated")
+    await page.get_by_label("调查结论（结案时必填）").fill("经核实，该局确将报表填报任务下派社区，已责令整改。")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="保存").click()
+    await expect(page.locator(".status-line")).to_contain_text("属实")
+    await expect(page.get_by_text("经核实，该局确将报表填报任务下派社区，已责令整改。")).to_be_visible()
+    await _looked_at(page, "complaint-closed")
 
 
 async def test_reviewer_rejects_with_a_reason(page, live_server, demo):

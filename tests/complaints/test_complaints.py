@@ -73,3 +73,18 @@ async def test_a_community_records_its_refusal_linking_the_receipt(client, as_cl
     r = await client.post("/api/v1/refusals", headers=community, json={
         "community_code": "430121001002", "department": "x", "matter_title": "y", "reason": "z"})
     assert r.status_code == 403
+
+
+async def test_a_complaint_is_not_closed_without_a_finding(client, as_client, db):
+    supervisor = as_client("county-supervisor")
+    complaint_id = (await client.post("/api/v1/complaints", json=COMPLAINT)).json()["id"]
+    r = await client.post(f"/api/v1/complaints/{complaint_id}/status", headers=supervisor,
+                          json={"status": "under_investigation"})
+    assert r.status_code == 200, r.text
+    for finding in (None, "", "   "):
+        body = {"status": "substantiated"} | ({} if finding is None else {"finding": finding})
+        r = await client.post(f"/api/v1/complaints/{complaint_id}/status", headers=supervisor, json=body)
+        assert r.status_code == 422, r.text
+        assert [p["name"] for p in r.json()["invalid_params"]] == ["finding"]
+        assert "调查结论" in r.json()["detail"]
+    assert await db.fetchval("select status from complaint where id = $1", complaint_id) == "under_investigation"

@@ -247,3 +247,16 @@ async def test_the_audit_search_finds_a_person_by_name(client, demo, db, as_clie
     assert len(links) == 2, several.text  # the street office's web user and its API client
     nobody = await client.get("/ui/audit", params={"person": "100%_不存在"})
     assert "没有找到此人" in nobody.text
+
+
+async def test_closing_a_complaint_on_the_page_without_a_finding_says_so_in_chinese(client, demo, db):
+    complaint = await db.fetchval("select id from complaint limit 1")
+    await db.execute("update complaint set status = 'under_investigation' where id = $1", complaint)
+    await sign_in(client, "supervisor", demo.users["supervisor"])
+    page = await client.get(f"/ui/complaints/{complaint}")
+    r = await client.post(f"/ui/complaints/{complaint}/status",
+                          data={"status": "substantiated", "finding": "  ", "_csrf_token": csrf_of(page.text)})
+    assert r.status_code == 422
+    assert "须写明调查结论" in r.text
+    assert "a finding is required" not in r.text
+    assert await db.fetchval("select status from complaint where id = $1", complaint) == "under_investigation"
