@@ -461,7 +461,7 @@ class Engine:
 
     def _lead_of(self, value: str) -> str | None:
         """Who a table's responsible-unit cell names: the community, another actor, or neither."""
-        named = value.split()[0] if value.split() else ""
+        named = next(iter(value.split()), "")
         if any(w in named for w in self._community):
             return "community"
         return "other" if any(named.endswith(o) for o in self._others) else None

@@ -26,7 +26,7 @@ from service.demo.loader import migrate_and_load
 from service.registry.service import today
 from tests.conftest import PEPPER, create_service_role, make_settings, service_url
 from tests.helpers.app import AppClient, another_browser, running
-from tests.helpers.web import csrf_of, sign_in
+from tests.helpers.web import approve_on_page, sign_in
 from tests.replica.cluster import Cluster, free_port, replication_lag
 
 COUNTY = "430121"
@@ -200,12 +200,7 @@ async def test_a_web_reviewers_approval_is_on_the_public_duty_page_at_once(clien
         await primary.close()
     await replica.execute("select pg_wal_replay_pause()")
     await sign_in(client, "reviewer", replicated.users["reviewer"])
-    page = await client.get(f"/ui/admission/{request_id}")
-    form = {"outcome": "approved", "reason": "依据充分，同意。", "effective_from": "",
-            "_csrf_token": csrf_of(page.text)}
-    confirm = await client.post(f"/ui/admission/{request_id}/confirm", data=form)
-    form["_csrf_token"] = csrf_of(confirm.text)
-    done = await client.post(f"/ui/admission/{request_id}/decision", data=form, follow_redirects=False)
+    done = await approve_on_page(client, request_id, reason="依据充分，同意。")
     assert done.status_code == 303
     cookie = next(v for k, v in done.headers.multi_items() if k == "set-cookie" and v.startswith(LSN_COOKIE + "="))
     assert "Max-Age=60" in cookie

@@ -7,7 +7,7 @@ import datetime
 import re
 
 from service.core.clock import today
-from tests.helpers.web import csrf_of, sign_in
+from tests.helpers.web import approve_on_page, sign_in
 
 TITLE = "社区高龄老人探访关爱服务"
 
@@ -22,14 +22,10 @@ async def test_an_item_approved_to_take_effect_next_month_waits_in_the_pending_v
                                    "limit 1", TITLE)
     later = today() + datetime.timedelta(days=30)
     await sign_in(client, "reviewer", demo.users["reviewer"])
-    page = await client.get(f"/ui/admission/{request_id}")
-    form = {"outcome": "approved", "reason": "依据充分，同意，下月起执行。", "effective_from": later.isoformat(),
-            "_csrf_token": csrf_of(page.text)}
-    confirm = await client.post(f"/ui/admission/{request_id}/confirm", data=form)
-    assert confirm.status_code == 200, confirm.text[:500]
-    form["_csrf_token"] = csrf_of(confirm.text)
-    done = await client.post(f"/ui/admission/{request_id}/decision", data=form)
-    assert done.status_code == 200
+    decided = await approve_on_page(client, request_id, reason="依据充分，同意，下月起执行。",
+                                    effective_from=later.isoformat())
+    assert decided.status_code == 303
+    done = await client.get(decided.headers["location"])
     code = await db.fetchval("select item_code from admission_request where id = $1", request_id)
 
     link = re.search(r'该事项已列入清单：<a href="([^"]+)"', done.text)

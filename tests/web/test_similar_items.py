@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from service.admission.listing import SIMILAR_AT_LEAST
-from tests.helpers.web import csrf_of, sign_in
+from tests.helpers.web import approve_on_page, sign_in
 
 TITLE = "社区高龄老人探访关爱服务"
 
@@ -21,12 +21,8 @@ async def test_after_approval_the_request_is_not_similar_to_itself_and_noise_is_
     request_id = await db.fetchval("select id from admission_request where title = $1 and status = 'submitted' "
                                    "limit 1", TITLE)
     await sign_in(client, "reviewer", demo.users["reviewer"])
-    page = await client.get(f"/ui/admission/{request_id}")
-    form = {"outcome": "approved", "reason": "依据充分，同意。", "effective_from": "",
-            "_csrf_token": csrf_of(page.text)}
-    confirm = await client.post(f"/ui/admission/{request_id}/confirm", data=form)
-    form["_csrf_token"] = csrf_of(confirm.text)
-    await client.post(f"/ui/admission/{request_id}/decision", data=form)
+    done = await approve_on_page(client, request_id, reason="依据充分，同意。")
+    assert done.status_code == 303
     code = await db.fetchval("select item_code from admission_request where id = $1", request_id)
     assert code
     after = (await client.get(f"/ui/admission/{request_id}")).text
